@@ -1,0 +1,109 @@
+"""The reader donation and membership service: create_app() builds a configured Flask app."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from membership import errors, health, logs, stripe_api
+from membership.config import Config, config_from_env
+from membership.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
+    """Build the app from a config class, or from APP_ENV's class plus a mapping of overrides."""
+    app = Flask(
+        __name__,
+        instance_path=os.path.join(PROJECT_ROOT, "instance"),
+        template_folder=os.path.join(PROJECT_ROOT, "templates"),
+        static_folder=os.path.join(PROJECT_ROOT, "static"),
+    )
+    load_config(app, config)
+    logs.configure(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    stripe_api.init_app(app)
+    return app
+
+
+def load_config(app: Flask, config: type[Config] | Mapping[str, Any] | None) -> None:
+    config_class = config if isinstance(config, type) else config_from_env()
+    app.config.from_object(config_class)
+    if isinstance(config, Mapping):
+        app.config.update(config)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        # Zero configuration: an embedded SQLite file under instance/.
+        os.makedirs(app.instance_path, exist_ok=True)
+        db_path = os.path.join(app.instance_path, "membership.db")
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{db_path}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    config_class.validate(dict(app.config))
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the postgres:// and postgresql:// URLs that hosts hand out; use psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    from membership import models  # noqa: F401  (registers the tables on db.metadata)
+
+    configure_sqlite(app)
+
+
+def configure_sqlite(app: Flask) -> None:
+    """SQLite ignores foreign keys unless asked, and locks readers out of writers without WAL."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+
+def select_locale() -> str | None:
+    from flask import current_app, request
+
+    return request.accept_languages.best_match(current_app.config["LANGUAGES"])
+
+
+def register_blueprints(app: Flask) -> None:
+    app.register_blueprint(health.bp)
+    from membership.donations.views import bp as donations_bp
+
+    app.register_blueprint(donations_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    errors.register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from membership.cli import register
+
+    register(app)

@@ -1,0 +1,160 @@
+"""Configuration classes, read from the environment (and an optional `.env`)."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+# Secrets that appear in tutorials, our own docs and `.env.example`: never valid in production.
+KNOWN_DEFAULT_SECRETS = frozenset(
+    {
+        "",
+        "dev",
+        "secret",
+        "changeme",
+        "change-me",
+        "you-will-never-guess",
+        "development-only-not-a-secret-key-0000",
+        "replace-me-with-64-random-hex-characters-from-secrets-token-hex",
+    }
+)
+MIN_SECRET_KEY_BYTES = 32
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used; the message says what to set."""
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {value!r}.") from exc
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [part.strip() for part in os.environ.get(name, default).split(",") if part.strip()]
+
+
+class Config:
+    """Settings shared by every environment; each value can be set by an env var of the same name."""
+
+    ENV_NAME = "base"
+    DEBUG = False
+    TESTING = False
+
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None
+    # None means "SQLite under the instance folder", resolved by create_app.
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or None
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+    PUBLICATION_NAME = os.environ.get("PUBLICATION_NAME", "The Independent Ledger")
+    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+
+    STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY") or None
+    STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET") or None
+    # Only for pointing the real Stripe library at a stand-in server (the sandbox, stripe-mock).
+    STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE") or None
+
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_PORT = env_int("MAIL_PORT", 587)
+    MAIL_USE_TLS = env_bool("MAIL_USE_TLS", True)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "members@localhost")
+
+    LANGUAGES = ["en", "ru"]
+    BABEL_DEFAULT_LOCALE = "en"
+    CURRENCIES = env_list("CURRENCIES", "USD,EUR,GBP")
+    DEFAULT_CURRENCY = os.environ.get("DEFAULT_CURRENCY", "USD")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=env_int("SESSION_HOURS", 8))
+    WTF_CSRF_TIME_LIMIT = 3600
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+
+    @classmethod
+    def validate(cls, settings: dict) -> None:
+        """Raise ConfigError when the settings are unsafe for this environment."""
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    DEBUG = env_bool("FLASK_DEBUG", False)
+    SECRET_KEY = Config.SECRET_KEY or "development-only-not-a-secret-key-0000"
+
+
+class TestConfig(Config):
+    ENV_NAME = "test"
+    TESTING = True
+    SECRET_KEY = "test-only-secret-key-that-is-long-enough-000"
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    STRIPE_SECRET_KEY = None
+    STRIPE_WEBHOOK_SECRET = None
+    STRIPE_API_BASE = None
+    PUBLICATION_NAME = "The Test Gazette"
+    BASE_URL = "http://localhost"
+    RATELIMIT_STORAGE_URI = "memory://"
+    WTF_CSRF_ENABLED = False
+    MAIL_SERVER = None
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    DEBUG = False
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+    @classmethod
+    def validate(cls, settings: dict) -> None:
+        problems = []
+        secret = settings.get("SECRET_KEY") or ""
+        if not secret:
+            problems.append("SECRET_KEY is not set.")
+        elif secret in KNOWN_DEFAULT_SECRETS:
+            problems.append("SECRET_KEY is a well-known default; generate one.")
+        elif len(secret.encode()) < MIN_SECRET_KEY_BYTES:
+            problems.append(f"SECRET_KEY is shorter than {MIN_SECRET_KEY_BYTES} bytes.")
+        if settings.get("DEBUG") or env_bool("FLASK_DEBUG"):
+            problems.append("DEBUG must be off in production (unset FLASK_DEBUG).")
+        for key in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"):
+            if not settings.get(key):
+                problems.append(f"{key} is not set.")
+        if problems:
+            hint = 'Generate a key with: python -c "import secrets; print(secrets.token_hex(32))"'
+            raise ConfigError(
+                "Refusing to start in production:\n  - " + "\n  - ".join(problems) + f"\n{hint}"
+            )
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "test": TestConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env() -> type[Config]:
+    """The config class named by APP_ENV (development when unset)."""
+    name = os.environ.get("APP_ENV", "development").strip().lower()
+    try:
+        return CONFIGS[name]
+    except KeyError as exc:
+        raise ConfigError(f"APP_ENV must be one of {', '.join(CONFIGS)}; got {name!r}.") from exc

@@ -1,0 +1,1 @@
+"""Reader side: the support prompt, the embeddable banner, the form, checkout and thanks."""

@@ -1,0 +1,99 @@
+"""Money as integer minor units plus an ISO 4217 code; never a float."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from babel.numbers import format_currency, get_currency_name
+
+# Stripe's own minor-unit rules, which differ from ISO 4217 in places (ISK, HUF, TWD):
+# https://docs.stripe.com/currencies#zero-decimal and #three-decimal
+ZERO_DECIMAL = frozenset(
+    "BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split()
+)
+THREE_DECIMAL = frozenset("BHD JOD KWD OMR TND".split())
+
+
+class MoneyError(ValueError):
+    """An amount or currency that cannot be money."""
+
+
+def exponent(currency: str) -> int:
+    """Digits after the decimal point in Stripe's minor units for this currency."""
+    code = currency.upper()
+    if code in ZERO_DECIMAL:
+        return 0
+    if code in THREE_DECIMAL:
+        return 3
+    return 2
+
+
+def check_currency(currency: str) -> str:
+    """The upper-cased code, if it is a real ISO 4217 currency."""
+    if not isinstance(currency, str) or len(currency) != 3 or not currency.isalpha():
+        raise MoneyError(f"Not a currency code: {currency!r}")
+    code = currency.upper()
+    if get_currency_name(code, locale="en") == code:  # Babel echoes codes it does not know
+        raise MoneyError(f"Unknown currency: {code}")
+    return code
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    """An exact amount in minor units (cents, pence, yen) of one currency."""
+
+    amount: int
+    currency: str
+
+    def __post_init__(self) -> None:
+        if isinstance(self.amount, bool) or not isinstance(self.amount, int):
+            raise MoneyError(f"Money amounts are whole minor units, not {type(self.amount).__name__}")
+        object.__setattr__(self, "currency", check_currency(self.currency))
+
+    @classmethod
+    def from_major(cls, value: Decimal | str | int, currency: str) -> Money:
+        """Parse "10", "10.5" or Decimal("10.50") in major units; refuse sub-minor precision."""
+        if isinstance(value, float):
+            raise MoneyError("Refusing a float; pass a string or Decimal")
+        try:
+            major = Decimal(str(value).strip())
+        except InvalidOperation as exc:
+            raise MoneyError(f"Not an amount: {value!r}") from exc
+        if not major.is_finite():
+            raise MoneyError(f"Not an amount: {value!r}")
+        code = check_currency(currency)
+        minor = major.scaleb(exponent(code))
+        if minor != minor.to_integral_value():
+            raise MoneyError(f"{code} amounts have at most {exponent(code)} decimal places")
+        return cls(int(minor), code)
+
+    @property
+    def major(self) -> Decimal:
+        return Decimal(self.amount).scaleb(-exponent(self.currency))
+
+    def format(self, locale: str = "en") -> str:
+        """Locale-aware display, e.g. "$10.00", "¥1,000", "10,00 €" (ru)."""
+        return format_currency(self.major, self.currency, locale=locale)
+
+    def __str__(self) -> str:
+        return self.format("en")
+
+    def _same_currency(self, other: object) -> Money:
+        if not isinstance(other, Money):
+            raise TypeError(f"Cannot combine Money with {type(other).__name__}")
+        if other.currency != self.currency:
+            raise MoneyError(f"Cannot combine {self.currency} with {other.currency}")
+        return other
+
+    def __add__(self, other: object) -> Money:
+        return Money(self.amount + self._same_currency(other).amount, self.currency)
+
+    def __sub__(self, other: object) -> Money:
+        return Money(self.amount - self._same_currency(other).amount, self.currency)
+
+    def __lt__(self, other: object) -> bool:
+        return self.amount < self._same_currency(other).amount
+
+    def __le__(self, other: object) -> bool:
+        return self.amount <= self._same_currency(other).amount

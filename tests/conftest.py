@@ -1,0 +1,130 @@
+"""Fixtures: every test runs on SQLite, and again on PostgreSQL when TEST_DATABASE_URL is set.
+
+Each backend gets a fresh schema built by the real migrations once per session; each test
+starts with empty tables (rows are deleted after it), so tests may commit, open several
+connections and run concurrent transactions, as the app itself does.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import flask_migrate
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+
+from membership import create_app, normalise_database_url
+from membership.config import TestConfig
+from membership.extensions import db
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
+BACKENDS = ["sqlite", "postgresql"] if TEST_DATABASE_URL else ["sqlite"]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"database backends: {', '.join(BACKENDS)}"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """TEST_DATABASE_URL set but PostgreSQL unreachable is a failure, never a silent skip."""
+    if not TEST_DATABASE_URL:
+        return
+    engine = sa.create_engine(normalise_database_url(TEST_DATABASE_URL))
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except sa.exc.OperationalError as exc:
+        raise pytest.UsageError(
+            f"TEST_DATABASE_URL is set but PostgreSQL is unreachable: {exc.orig}"
+        ) from exc
+    finally:
+        engine.dispose()
+
+
+@dataclass
+class Database:
+    backend: str
+    url: str
+    engine_options: dict[str, Any] = field(default_factory=dict)
+
+    def config(self, **overrides: Any) -> type[TestConfig]:
+        """A TestConfig subclass pointed at this database."""
+        settings = {
+            "SQLALCHEMY_DATABASE_URI": self.url,
+            "SQLALCHEMY_ENGINE_OPTIONS": self.engine_options,
+            **overrides,
+        }
+        return type(f"TestConfig_{self.backend}", (TestConfig,), settings)
+
+
+def fresh_postgres_schema(prefix: str) -> tuple[Database, sa.Engine, str]:
+    """A new, empty schema in the test database, selected through search_path."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(normalise_database_url(TEST_DATABASE_URL))
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    options = {"pool_pre_ping": True, "connect_args": {"options": f"-csearch_path={schema}"}}
+    return Database("postgresql", TEST_DATABASE_URL, options), admin, schema
+
+
+def drop_postgres_schema(admin: sa.Engine, schema: str) -> None:
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def migrate(database: Database) -> None:
+    app = create_app(database.config())
+    with app.app_context():
+        flask_migrate.upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """A migrated database for the whole session, one per backend."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("sqlite") / "test.db"
+        database = Database("sqlite", f"sqlite:///{path}")
+        migrate(database)
+        yield database
+        return
+    database, admin, schema = fresh_postgres_schema("test")
+    migrate(database)
+    yield database
+    drop_postgres_schema(admin, schema)
+
+
+@pytest.fixture
+def app(database: Database) -> Iterator[Flask]:
+    app = create_app(database.config())
+    with app.app_context():
+        yield app
+        db.session.rollback()
+        db.session.remove()
+        # Children before parents, so foreign keys never block the clean-up.
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def backend(database: Database) -> str:
+    return database.backend
