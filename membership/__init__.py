@@ -24,8 +24,10 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
         static_folder=os.path.join(PROJECT_ROOT, "static"),
     )
     load_config(app, config)
+    trust_proxies(app)
     logs.configure(app)
     register_extensions(app)
+    register_template_helpers(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
@@ -49,6 +51,17 @@ def load_config(app: Flask, config: type[Config] | Mapping[str, Any] | None) -> 
     config_class.validate(dict(app.config))
 
 
+def trust_proxies(app: Flask) -> None:
+    """Behind N proxies, take the client address and scheme from their X-Forwarded-* headers."""
+    count = app.config["PROXY_COUNT"]
+    if count:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=count, x_proto=count, x_host=count
+        )
+
+
 def normalise_database_url(url: str) -> str:
     """Accept the postgres:// and postgresql:// URLs that hosts hand out; use psycopg 3."""
     for prefix in ("postgres://", "postgresql://"):
@@ -65,6 +78,7 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
     from membership import models  # noqa: F401  (registers the tables on db.metadata)
+    from membership.dashboard import auth  # noqa: F401  (registers the staff user loader)
 
     configure_sqlite(app)
 
@@ -90,6 +104,18 @@ def select_locale() -> str | None:
     from flask import current_app, request
 
     return request.accept_languages.best_match(current_app.config["LANGUAGES"])
+
+
+def register_template_helpers(app: Flask) -> None:
+    from flask_babel import get_locale
+
+    from membership.money import Money
+
+    def format_money(money: Money) -> str:
+        return money.format(str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"]))
+
+    app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.filters["money"] = format_money
 
 
 def register_blueprints(app: Flask) -> None:

@@ -47,7 +47,7 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 class Config:
-    """Settings shared by every environment; each value can be set by an env var of the same name."""
+    """Settings for every environment; each can be set by an env var of the same name."""
 
     ENV_NAME = "base"
     DEBUG = False
@@ -88,6 +88,8 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=env_int("SESSION_HOURS", 8))
     WTF_CSRF_TIME_LIMIT = 3600
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    # Proxies in front of the app whose X-Forwarded-* headers are trusted (0: none).
+    PROXY_COUNT = env_int("PROXY_COUNT", 0)
 
     @classmethod
     def validate(cls, settings: dict) -> None:
@@ -103,7 +105,7 @@ class DevelopmentConfig(Config):
 class TestConfig(Config):
     ENV_NAME = "test"
     TESTING = True
-    SECRET_KEY = "test-only-secret-key-that-is-long-enough-000"
+    SECRET_KEY = "test-only-secret-key-that-is-long-enough-000"  # noqa: S105 (test-only)
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     STRIPE_SECRET_KEY = None
     STRIPE_WEBHOOK_SECRET = None

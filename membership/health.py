@@ -1,4 +1,4 @@
-"""Liveness and readiness: is the database reachable, and is its schema the one this code expects?"""
+"""Readiness: is the database reachable, and is its schema the one this code expects?"""
 
 from __future__ import annotations
 

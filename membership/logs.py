@@ -35,7 +35,7 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure(app: Flask) -> None:
-    """Log JSON to stderr unless something (gunicorn's --log-config, pytest) already set logging up."""
+    """Log JSON to stderr, unless something (a --log-config, pytest) already set logging up."""
     root = logging.getLogger()
     if not root.handlers:
         handler = logging.StreamHandler()

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from membership.extensions import db
+from membership.extensions import Model
 from membership.money import Money
 
 # JSONB on PostgreSQL (indexable, compact), JSON text elsewhere.
@@ -161,8 +161,8 @@ def money_checks() -> tuple[CheckConstraint, ...]:
     )
 
 
-class Member(TimestampMixin, db.Model):
-    """One person who gave, or asked to hear from us. Status and tier are derived, stored to filter."""
+class Member(TimestampMixin, Model):
+    """One person who gave. Status and tier are derived from gifts, stored for fast filtering."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
@@ -184,15 +184,13 @@ class Member(TimestampMixin, db.Model):
     donations: Mapped[list[Donation]] = relationship(back_populates="member")
     recurring_donations: Mapped[list[RecurringDonation]] = relationship(back_populates="member")
 
-    __table_args__ = (
-        Index("ix_member_created_at", "created_at"),
-    )
+    __table_args__ = (Index("ix_member_created_at", "created_at"),)
 
     def __repr__(self) -> str:  # no PII in reprs: they end up in logs and tracebacks
         return f"<Member {self.id} {self.status}>"
 
 
-class RecurringDonation(AttributionMixin, MoneyMixin, TimestampMixin, db.Model):
+class RecurringDonation(AttributionMixin, MoneyMixin, TimestampMixin, Model):
     """A Stripe subscription: the monthly or annual gift as Stripe last told us it stands."""
 
     __tablename__ = "recurring_donation"
@@ -223,7 +221,7 @@ class RecurringDonation(AttributionMixin, MoneyMixin, TimestampMixin, db.Model):
         return f"<RecurringDonation {self.stripe_subscription_id} {self.status}>"
 
 
-class Donation(AttributionMixin, MoneyMixin, TimestampMixin, db.Model):
+class Donation(AttributionMixin, MoneyMixin, TimestampMixin, Model):
     """One payment that succeeded at least once; refunds and disputes are recorded on it."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -251,9 +249,7 @@ class Donation(AttributionMixin, MoneyMixin, TimestampMixin, db.Model):
     disputed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     member: Mapped[Member] = relationship(back_populates="donations")
-    recurring_donation: Mapped[RecurringDonation | None] = relationship(
-        back_populates="donations"
-    )
+    recurring_donation: Mapped[RecurringDonation | None] = relationship(back_populates="donations")
     campaign: Mapped[Campaign | None] = relationship()
 
     __table_args__ = (
@@ -269,7 +265,7 @@ class Donation(AttributionMixin, MoneyMixin, TimestampMixin, db.Model):
         return f"<Donation {self.id} {self.amount} {self.currency} {self.status}>"
 
 
-class CheckoutAttempt(AttributionMixin, MoneyMixin, TimestampMixin, db.Model):
+class CheckoutAttempt(AttributionMixin, MoneyMixin, TimestampMixin, Model):
     """One submission of the donation form, from the form to Stripe Checkout and back."""
 
     __tablename__ = "checkout_attempt"
@@ -294,7 +290,7 @@ class CheckoutAttempt(AttributionMixin, MoneyMixin, TimestampMixin, db.Model):
     )
 
 
-class StripeEvent(db.Model):
+class StripeEvent(Model):
     """The webhook inbox: every event Stripe sent, stored before it is handled."""
 
     __tablename__ = "stripe_event"
@@ -311,7 +307,7 @@ class StripeEvent(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
-class Campaign(TimestampMixin, db.Model):
+class Campaign(TimestampMixin, Model):
     """The prompt's copy, suggested amounts and goal for one appeal; blanks fall back to config."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -339,7 +335,7 @@ class Campaign(TimestampMixin, db.Model):
     )
 
 
-class StaffUser(UserMixin, TimestampMixin, db.Model):
+class StaffUser(UserMixin, TimestampMixin, Model):
     """A newsroom staff member who signs in to the dashboard."""
 
     __tablename__ = "staff_user"
@@ -358,7 +354,7 @@ class StaffUser(UserMixin, TimestampMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @property
-    def is_active(self) -> bool:  # type: ignore[override]
+    def is_active(self) -> bool:
         return self.active
 
     def get_id(self) -> str:
@@ -369,7 +365,7 @@ class StaffUser(UserMixin, TimestampMixin, db.Model):
         return self.role == StaffRole.ADMIN
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """Who did what to which record, and when. No IP addresses: see DESIGN.md, privacy."""
 
     __tablename__ = "audit_entry"
@@ -388,7 +384,7 @@ class AuditEntry(db.Model):
     staff_user: Mapped[StaffUser | None] = relationship()
 
 
-class OutboxEmail(TimestampMixin, db.Model):
+class OutboxEmail(TimestampMixin, Model):
     """An email to send, written in the same transaction as the change that caused it."""
 
     __tablename__ = "outbox_email"

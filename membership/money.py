@@ -10,9 +10,9 @@ from babel.numbers import format_currency, get_currency_name
 # Stripe's own minor-unit rules, which differ from ISO 4217 in places (ISK, HUF, TWD):
 # https://docs.stripe.com/currencies#zero-decimal and #three-decimal
 ZERO_DECIMAL = frozenset(
-    "BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split()
+    "BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split()  # noqa: SIM905
 )
-THREE_DECIMAL = frozenset("BHD JOD KWD OMR TND".split())
+THREE_DECIMAL = frozenset(["BHD", "JOD", "KWD", "OMR", "TND"])
 
 
 class MoneyError(ValueError):
@@ -48,7 +48,9 @@ class Money:
 
     def __post_init__(self) -> None:
         if isinstance(self.amount, bool) or not isinstance(self.amount, int):
-            raise MoneyError(f"Money amounts are whole minor units, not {type(self.amount).__name__}")
+            raise MoneyError(
+                f"Money amounts are whole minor units, not {type(self.amount).__name__}"
+            )
         object.__setattr__(self, "currency", check_currency(self.currency))
 
     @classmethod

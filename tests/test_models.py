@@ -73,7 +73,9 @@ def test_member_with_gifts_round_trips(app):
 
 def test_datetimes_come_back_aware_and_in_utc(app):
     moscow = datetime(2026, 11, 1, 15, 0, tzinfo=UTC) + timedelta(hours=3)
-    gift = make_donation(paid_at=moscow.astimezone(__import__("zoneinfo").ZoneInfo("Europe/Moscow")))
+    gift = make_donation(
+        paid_at=moscow.astimezone(__import__("zoneinfo").ZoneInfo("Europe/Moscow"))
+    )
     loaded = reload(Donation, gift.id)
     assert loaded.paid_at.tzinfo is not None
     assert loaded.paid_at == datetime(2026, 11, 1, 18, 0, tzinfo=UTC)
@@ -82,7 +84,7 @@ def test_datetimes_come_back_aware_and_in_utc(app):
 
 def test_naive_datetimes_are_refused(app):
     with pytest.raises(StatementError, match="naive datetime"):
-        make_donation(paid_at=datetime(2026, 1, 1))  # noqa: DTZ001
+        make_donation(paid_at=datetime(2026, 1, 1))
     db.session.rollback()
 
 
@@ -111,7 +113,10 @@ def test_staff_audit_outbox_and_checkout_round_trip(app):
 UNIQUE_CASES = [
     ("member email", lambda: make_member(email="dup@example.org")),
     ("member customer", lambda: make_member(stripe_customer_id="cus_dup")),
-    ("payment intent", lambda: make_donation(stripe_payment_intent_id="pi_dup", stripe_charge_id=None)),
+    (
+        "payment intent",
+        lambda: make_donation(stripe_payment_intent_id="pi_dup", stripe_charge_id=None),
+    ),
     ("charge", lambda: make_donation(stripe_charge_id="ch_dup", stripe_payment_intent_id=None)),
     ("invoice", lambda: make_donation(stripe_invoice_id="in_dup")),
     ("subscription", lambda: make_recurring(stripe_subscription_id="sub_dup")),
@@ -120,7 +125,10 @@ UNIQUE_CASES = [
     ("idempotency key", lambda: make_checkout_attempt(idempotency_key="key-dup")),
     ("campaign slug", lambda: make_campaign(slug="dup")),
     ("staff email", lambda: make_staff(email="dup@newsroom.example")),
-    ("outbox dedupe", lambda: (db.session.add(OutboxEmail(template="t", dedupe_key="k")), db.session.commit())),
+    (
+        "outbox dedupe",
+        lambda: (db.session.add(OutboxEmail(template="t", dedupe_key="k")), db.session.commit()),
+    ),
 ]
 
 
@@ -144,7 +152,10 @@ CHECK_CASES = [
     ("negative amount", lambda: make_recurring(amount=-100)),
     ("lower-case currency", lambda: make_donation(currency="usd")),
     ("refund above amount", lambda: make_donation(amount=1000, amount_refunded=1001)),
-    ("campaign window backwards", lambda: make_campaign(starts_at=FIXED_NOW, ends_at=FIXED_NOW - timedelta(days=1))),
+    (
+        "campaign window backwards",
+        lambda: make_campaign(starts_at=FIXED_NOW, ends_at=FIXED_NOW - timedelta(days=1)),
+    ),
     ("checkout amount zero", lambda: make_checkout_attempt(amount=0)),
 ]
 
@@ -158,30 +169,27 @@ def test_check_constraints_reject_bad_rows(app, label, make):
 
 def test_enum_columns_reject_unknown_values_in_the_database(app):
     member = make_member()
-    with pytest.raises(IntegrityError):
-        with db.engine.begin() as conn:
-            conn.execute(sa.text("UPDATE member SET status = 'gold' WHERE id = :id"), {"id": member.id})
+    with pytest.raises(IntegrityError), db.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE member SET status = 'gold' WHERE id = :id"), {"id": member.id})
 
 
 def test_foreign_keys_are_enforced(app):
-    with pytest.raises(IntegrityError):
-        with db.engine.begin() as conn:
-            conn.execute(
-                sa.text(
-                    "INSERT INTO donation (member_id, kind, status, amount, amount_refunded,"
-                    " currency, paid_at, created_at, updated_at)"
-                    " VALUES (999999, 'one_off', 'succeeded', 100, 0, 'USD', :t, :t, :t)"
-                ),
-                {"t": FIXED_NOW},
-            )
+    with pytest.raises(IntegrityError), db.engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO donation (member_id, kind, status, amount, amount_refunded,"
+                " currency, paid_at, created_at, updated_at)"
+                " VALUES (999999, 'one_off', 'succeeded', 100, 0, 'USD', :t, :t, :t)"
+            ),
+            {"t": FIXED_NOW},
+        )
 
 
 def test_member_with_donations_cannot_be_deleted(app):
     """Accounting keeps gifts: erasure blanks PII instead of deleting the member."""
     gift = make_donation()
-    with pytest.raises(IntegrityError):
-        with db.engine.begin() as conn:
-            conn.execute(sa.text("DELETE FROM member WHERE id = :id"), {"id": gift.member_id})
+    with pytest.raises(IntegrityError), db.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM member WHERE id = :id"), {"id": gift.member_id})
 
 
 def test_refunded_status_and_partial_refund_are_stored(app):

@@ -1,0 +1,1 @@
+"""Staff side: sign-in, metrics, members, exports, campaigns and audit."""

@@ -1,0 +1,102 @@
+"""The documented production path: `flask db upgrade`, then `gunicorn app:app`, answers /healthz."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("STRIPE_", "APP_", "FLASK", "SECRET"))
+    }
+    return {
+        **env,
+        "APP_ENV": "production",
+        "SECRET_KEY": "f" * 64,
+        "STRIPE_SECRET_KEY": "sk_test_not_a_real_key_for_tests",
+        "STRIPE_WEBHOOK_SECRET": "whsec_not_a_real_secret_for_tests",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.db'}",
+        **extra,
+    }
+
+
+def wait_for_json(url: str, process: subprocess.Popen, deadline_s: float = 60) -> tuple[int, dict]:
+    """Poll until the server answers (readiness, not timing: the assertion is on the answer)."""
+    give_up = time.monotonic() + deadline_s
+    while time.monotonic() < give_up:
+        if process.poll() is not None:
+            raise AssertionError(
+                f"server exited early: {process.stderr.read() if process.stderr else ''}"
+            )
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (loopback only)
+                return response.status, json.load(response)
+        except urllib.error.HTTPError as error:
+            return error.code, json.load(error)
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"no answer from {url} within {deadline_s}s")
+
+
+def test_gunicorn_serves_the_migrated_app(tmp_path):
+    env = production_env(tmp_path)
+    subprocess.run(
+        [BIN / "flask", "--app", "app", "db", "upgrade"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    port = free_port()
+    server = subprocess.Popen(
+        [BIN / "gunicorn", "app:app", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        status, body = wait_for_json(f"http://127.0.0.1:{port}/healthz", server)
+        assert (status, body) == (200, {"status": "ok", "database": "ok", "schema": "current"})
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.mark.parametrize("unset", ["SECRET_KEY", "STRIPE_WEBHOOK_SECRET"])
+def test_gunicorn_refuses_to_boot_a_misconfigured_production_app(tmp_path, unset):
+    env = production_env(tmp_path)
+    env.pop(unset)
+    result = subprocess.run(
+        [BIN / "gunicorn", "app:app", "--bind", f"127.0.0.1:{free_port()}"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert f"{unset} is not set" in result.stderr
