@@ -16,6 +16,13 @@ REQUEST_ID_HEADER = "X-Request-ID"
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 request_log = logging.getLogger("membership.request")
+# The development server's access line: client IP, full path and query string.
+WERKZEUG_ACCESS_LINE = re.compile(r'^\S+ - - \[[^\]]*\] "')
+
+
+def drop_access_lines(record: logging.LogRecord) -> bool:
+    """Our request log replaces werkzeug's, which would record IPs and URLs with personal data."""
+    return not WERKZEUG_ACCESS_LINE.match(record.getMessage())
 
 
 class JsonFormatter(logging.Formatter):
@@ -42,6 +49,9 @@ def configure(app: Flask) -> None:
         handler.setFormatter(JsonFormatter())
         root.addHandler(handler)
     logging.getLogger("membership").setLevel(app.config["LOG_LEVEL"])
+    werkzeug_log = logging.getLogger("werkzeug")
+    if drop_access_lines not in werkzeug_log.filters:
+        werkzeug_log.addFilter(drop_access_lines)
     app.before_request(start_request)
     app.after_request(log_request)
 

@@ -152,3 +152,21 @@ def test_behind_a_proxy_client_address_and_scheme_come_from_forwarded_headers(da
     headers = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
     app.test_client().get("/test/whoami", headers=headers)
     assert seen == {"addr": "203.0.113.7", "scheme": "https"}
+
+
+def test_the_development_servers_access_line_is_dropped(app):
+    werkzeug_log = logging.getLogger("werkzeug")
+    access = logging.LogRecord(
+        "werkzeug",
+        logging.INFO,
+        __file__,
+        1,
+        '127.0.0.1 - - [24/Nov/2026 20:33:47] "GET /?email=a%40b.org HTTP/1.1" 200 -',
+        None,
+        None,
+    )
+    banner = logging.LogRecord(
+        "werkzeug", logging.INFO, __file__, 1, "Running on http://127.0.0.1:5000", None, None
+    )
+    assert werkzeug_log.filter(access) is False
+    assert werkzeug_log.filter(banner) is True
