@@ -65,6 +65,8 @@ class Config:
     STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET") or None
     # Only for pointing the real Stripe library at a stand-in server (the sandbox, stripe-mock).
     STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE") or None
+    # Demo mode only: POST the sandbox's webhooks here instead of handing them over in-process.
+    SANDBOX_WEBHOOK_URL = os.environ.get("SANDBOX_WEBHOOK_URL") or None
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True

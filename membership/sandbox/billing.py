@@ -1,0 +1,238 @@
+"""Subscriptions over time: first invoice, renewals, dunning retries, updates and cancellation."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from membership.sandbox import billing_objects as bo
+from membership.sandbox import cards, objects
+from membership.sandbox import payment_objects as po
+from membership.sandbox.errors import StripeError
+from membership.sandbox.store import DAY, Obj, Store
+
+# Days after the first failed renewal when payment is retried; after the last, the
+# subscription is canceled (Stripe's "cancel the subscription" dunning setting).
+RETRY_DAYS = (3, 5, 7)
+LIVE = ("active", "past_due")
+UPDATABLE = {"items", "pause_collection", "cancel_at_period_end", "metadata", "description"}
+UPDATABLE |= {"default_payment_method", "proration_behavior", "expand", "payment_behavior"}
+
+
+def start_subscription(store: Store, customer: Obj, price: Obj, pm: Obj, metadata: Obj) -> Obj:
+    sub = store.add(bo.subscription(store, customer["id"], price, pm["id"], metadata))
+    store.emit("customer.subscription.created", sub)
+    invoice = new_invoice(store, sub, customer, "subscription_create")
+    pay_invoice(store, invoice)
+    return sub
+
+
+def new_invoice(store: Store, sub: Obj, customer: Obj, reason: str, finalize: bool = True) -> Obj:
+    invoice = store.add(bo.invoice(store, sub, customer, reason))
+    invoice["_payments"] = []
+    sub["latest_invoice"] = invoice["id"]
+    store.emit("invoice.created", invoice)
+    if finalize:
+        transitions = invoice["status_transitions"] | {"finalized_at": store.now}
+        invoice.update(status="open", effective_at=store.now, status_transitions=transitions)
+        store.emit("invoice.finalized", invoice)
+    return invoice
+
+
+def pay_invoice(store: Store, invoice: Obj) -> bool:
+    """One payment attempt with the subscription's card; schedules the next on failure."""
+    sub = store.get(invoice["parent"]["subscription_details"]["subscription"], "subscription")
+    pm = store.get(sub["default_payment_method"], "payment_method")
+    description = (
+        "Subscription creation"
+        if invoice["billing_reason"] == "subscription_create"
+        else "Subscription update"
+    )
+    intent = store.add(
+        po.payment_intent(
+            store,
+            invoice["amount_due"],
+            invoice["currency"],
+            invoice["customer"],
+            description=description,
+        )
+    )
+    store.emit("payment_intent.created", intent)
+    payment = store.add(bo.invoice_payment(store, invoice, intent))
+    invoice["_payments"].append(payment["id"])
+    charge = cards.charge(store, intent, pm)
+    invoice.update(attempt_count=invoice["attempt_count"] + 1, attempted=True)
+    if charge["paid"]:
+        payment.update(
+            amount_paid=invoice["amount_due"],
+            status="paid",
+            status_transitions={"canceled_at": None, "paid_at": store.now},
+        )
+        store.emit("invoice_payment.paid", payment)
+        transitions = invoice["status_transitions"] | {"paid_at": store.now}
+        invoice.update(
+            status="paid",
+            amount_paid=invoice["amount_due"],
+            amount_remaining=0,
+            next_payment_attempt=None,
+            status_transitions=transitions,
+        )
+        store.emit("invoice.paid", invoice)
+        store.emit("invoice.payment_succeeded", invoice)
+        if sub["status"] == "past_due":
+            store.update(sub, {"status": "active"}, "customer.subscription.updated")
+        return True
+    payment.update(
+        status="canceled", status_transitions={"canceled_at": store.now, "paid_at": None}
+    )
+    first_failure = invoice.setdefault("_first_failed_at", store.now)
+    retries_done = invoice["attempt_count"] - 1
+    next_at = (
+        first_failure + RETRY_DAYS[retries_done] * DAY if retries_done < len(RETRY_DAYS) else None
+    )
+    invoice["next_payment_attempt"] = next_at
+    store.emit("invoice.payment_failed", invoice)
+    if next_at is None:
+        cancel(store, sub, {"reason": "payment_failed"})
+    elif sub["status"] == "active":
+        store.update(sub, {"status": "past_due"}, "customer.subscription.updated")
+    return False
+
+
+def renew(store: Store, sub: Obj) -> None:
+    """The period ended: start the next one, then invoice it unless collection is paused."""
+    if sub["cancel_at_period_end"]:
+        cancel(store, sub, {"reason": "cancellation_requested"})
+        return
+    items = copy.deepcopy(sub["items"])
+    item = items["data"][0]
+    recurring = item["price"]["recurring"]
+    start = item["current_period_end"]
+    item.update(
+        current_period_start=start,
+        current_period_end=bo.period_end(start, recurring["interval"], recurring["interval_count"]),
+    )
+    pause = sub["pause_collection"]
+    if pause and pause["resumes_at"] and pause["resumes_at"] <= store.now:
+        pause = None
+    store.update(sub, {"items": items, "pause_collection": pause}, "customer.subscription.updated")
+    customer = store.get(sub["customer"], "customer")
+    if not pause:
+        pay_invoice(store, new_invoice(store, sub, customer, "subscription_cycle"))
+        return
+    invoice = new_invoice(
+        store, sub, customer, "subscription_cycle", finalize=pause["behavior"] != "keep_as_draft"
+    )
+    if pause["behavior"] == "void":
+        store.update(invoice, {"status": "void"}, None)
+        store.emit("invoice.voided", invoice)
+    elif pause["behavior"] == "mark_uncollectible":
+        store.update(invoice, {"status": "uncollectible"}, None)
+        store.emit("invoice.marked_uncollectible", invoice)
+
+
+def update(store: Store, sub: Obj, params: dict[str, Any]) -> Obj:
+    unsupported = sorted(set(params) - UPDATABLE)
+    if unsupported:
+        raise StripeError(
+            f"The sandbox does not implement subscription param: {unsupported[0]}",
+            param=unsupported[0],
+        )
+    if sub["status"] == "canceled":
+        raise StripeError(
+            "A canceled subscription can only update its cancellation_details and metadata."
+        )
+    changes: Obj = {}
+    if "items" in params:
+        changes["items"] = _updated_items(store, sub, params["items"])
+    if "pause_collection" in params:
+        pause = params["pause_collection"]
+        resumes_at = int(pause["resumes_at"]) if pause and pause.get("resumes_at") else None
+        changes["pause_collection"] = (
+            {"behavior": pause["behavior"], "resumes_at": resumes_at} if pause else None
+        )
+    if "cancel_at_period_end" in params:
+        at_end = params["cancel_at_period_end"] == "true"
+        period_end = sub["items"]["data"][0]["current_period_end"]
+        changes.update(cancel_at_period_end=at_end, cancel_at=period_end if at_end else None)
+    if "metadata" in params:
+        merged = sub["metadata"] | (params["metadata"] or {})
+        changes["metadata"] = (
+            {k: v for k, v in merged.items() if v != ""} if params["metadata"] else {}
+        )
+    if params.get("default_payment_method"):
+        changes["default_payment_method"] = store.get(
+            params["default_payment_method"], "payment_method", "default_payment_method"
+        )["id"]
+    if "description" in params:
+        changes["description"] = params["description"] or None
+    return store.update(sub, changes, "customer.subscription.updated")
+
+
+def _updated_items(store: Store, sub: Obj, requested: list[Obj]) -> Obj:
+    """Swap an item's price (no proration: donations change from the next period)."""
+    items = copy.deepcopy(sub["items"])
+    by_id = {item["id"]: item for item in items["data"]}
+    for index, change in enumerate(requested):
+        item = by_id.get(change.get("id", ""))
+        if item is None:
+            raise StripeError.missing(
+                "subscription item", change.get("id", ""), f"items[{index}][id]"
+            )
+        if change.get("price"):
+            price = store.get(change["price"], "price", f"items[{index}][price]")
+        elif change.get("price_data"):
+            data = change["price_data"]
+            store.get(data.get("product", ""), "product", f"items[{index}][price_data][product]")
+            price = store.add(objects.price(store, data, data["product"]))
+        else:
+            price = item["price"]
+        item.update(price=price, plan=bo.plan(price), quantity=int(change.get("quantity", 1)))
+    return items
+
+
+def cancel(store: Store, sub: Obj, details: Obj) -> Obj:
+    if sub["status"] == "canceled":
+        raise StripeError(f"This subscription has already been canceled: {sub['id']}")
+    details = {"comment": None, "feedback": None, "reason": "cancellation_requested"} | details
+    changes = {
+        "status": "canceled",
+        "canceled_at": store.now,
+        "ended_at": store.now,
+        "cancellation_details": details,
+    }
+    store.update(sub, changes)
+    store.emit("customer.subscription.deleted", sub)
+    return sub
+
+
+def advance(store: Store, to: int) -> None:
+    """Move the clock to `to`, running everything that falls due on the way, in time order."""
+    while True:
+        due = [action for action in _due_actions(store) if action[0] <= to]
+        if not due:
+            break
+        when, _, kind, obj = min(due)
+        store.now = max(store.now, when)
+        if kind == "renew":
+            renew(store, obj)
+        elif kind == "retry":
+            pay_invoice(store, obj)
+        else:
+            store.update(obj, {"status": "expired"})
+            store.emit("checkout.session.expired", obj)
+    store.now = max(store.now, to)
+
+
+def _due_actions(store: Store) -> list[tuple[int, str, str, Obj]]:
+    actions = []
+    for sub in store.all("subscription"):
+        if sub["status"] in LIVE:
+            actions.append((sub["items"]["data"][0]["current_period_end"], sub["id"], "renew", sub))
+    for invoice in store.all("invoice"):
+        if invoice["status"] == "open" and invoice["next_payment_attempt"]:
+            actions.append((invoice["next_payment_attempt"], invoice["id"], "retry", invoice))
+    for session in store.all("checkout.session"):
+        if session["status"] == "open":
+            actions.append((session["expires_at"], session["id"], "expire", session))
+    return actions

@@ -1,0 +1,119 @@
+"""Read-only endpoints: retrieve by id and list with Stripe's filters, for every stored type."""
+
+from __future__ import annotations
+
+from stripe import params as p
+
+from membership.sandbox.api import paginate, route
+from membership.sandbox.store import Obj, Store
+
+# url segment -> (object name, retrieve params, list params, list filters that match a field)
+READABLE: dict[str, tuple[str, type, type | None, tuple[str, ...]]] = {
+    "payment_intents": (
+        "payment_intent",
+        p.PaymentIntentRetrieveParams,
+        p.PaymentIntentListParams,
+        ("customer",),
+    ),
+    "charges": (
+        "charge",
+        p.ChargeRetrieveParams,
+        p.ChargeListParams,
+        ("customer", "payment_intent"),
+    ),
+    "refunds": ("refund", p.RefundRetrieveParams, p.RefundListParams, ("charge", "payment_intent")),
+    "invoices": ("invoice", p.InvoiceRetrieveParams, p.InvoiceListParams, ("customer", "status")),
+    "invoice_payments": (
+        "invoice_payment",
+        p.InvoicePaymentRetrieveParams,
+        p.InvoicePaymentListParams,
+        ("invoice",),
+    ),
+    "subscriptions": (
+        "subscription",
+        p.SubscriptionRetrieveParams,
+        p.SubscriptionListParams,
+        ("customer",),
+    ),
+    "balance_transactions": (
+        "balance_transaction",
+        p.BalanceTransactionRetrieveParams,
+        p.BalanceTransactionListParams,
+        ("source", "type"),
+    ),
+    "payment_methods": ("payment_method", p.PaymentMethodRetrieveParams, None, ()),
+    "prices": ("price", p.PriceRetrieveParams, None, ()),
+    "products": ("product", p.ProductRetrieveParams, None, ()),
+    "disputes": (
+        "dispute",
+        p.DisputeRetrieveParams,
+        p.DisputeListParams,
+        ("charge", "payment_intent"),
+    ),
+    "events": ("event", p.EventRetrieveParams, None, ()),
+}
+
+
+def _register(
+    segment: str, object_name: str, retrieve: type, listing: type | None, filters: tuple[str, ...]
+) -> None:
+    def retrieve_one(store: Store, params: Obj, object_id: str) -> Obj:
+        return store.get(object_id, object_name)
+
+    def list_all(store: Store, params: Obj) -> Obj:
+        found = [o for o in store.all(object_name) if _matches(o, params, filters)]
+        return paginate(found, params, f"/v1/{segment}")
+
+    retrieve_one.__name__ = f"retrieve_{object_name}"
+    list_all.__name__ = f"list_{segment}"
+    route("GET", f"/{segment}/<object_id>", retrieve)(retrieve_one)
+    if listing is not None:
+        route("GET", f"/{segment}", listing)(list_all)
+
+
+def _matches(obj: Obj, params: Obj, filters: tuple[str, ...]) -> bool:
+    for name in filters:
+        if name in params and obj.get(name) != params[name]:
+            return False
+    if "subscription" in params and obj["object"] == "invoice":
+        parent = obj["parent"]["subscription_details"] or {}
+        return parent.get("subscription") == params["subscription"]
+    if obj["object"] == "subscription":
+        wanted = params.get("status")
+        return obj["status"] != "canceled" if wanted is None else wanted in ("all", obj["status"])
+    return True
+
+
+for _segment, _spec in READABLE.items():
+    _register(_segment, *_spec)
+
+
+@route("GET", "/events", p.EventListParams)
+def list_events(store: Store, params: Obj) -> Obj:
+    """Newest first, filtered by `created`, `type` (with a trailing `*`), `types` and delivery."""
+    events = list(reversed(store.events))
+    created = params.get("created")
+    if isinstance(created, dict):
+        ops = {"gt": int.__gt__, "gte": int.__ge__, "lt": int.__lt__, "lte": int.__le__}
+        events = [
+            e for e in events if all(ops[op](e["created"], int(v)) for op, v in created.items())
+        ]
+    elif created:
+        events = [e for e in events if e["created"] == int(created)]
+    kind = params.get("type")
+    if kind:
+        events = [
+            e
+            for e in events
+            if e["type"] == kind or (kind.endswith("*") and e["type"].startswith(kind[:-1]))
+        ]
+    if params.get("types"):
+        events = [e for e in events if e["type"] in params["types"]]
+    if "delivery_success" in params:
+        wanted = params["delivery_success"] == "true"
+        events = [
+            e
+            for e in events
+            if (e["pending_webhooks"] == 0 and e["id"] in store.delivered) == wanted
+        ]
+    return paginate(events, params, "/v1/events")
