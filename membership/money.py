@@ -74,6 +74,12 @@ class Money:
     def major(self) -> Decimal:
         return Decimal(self.amount).scaleb(-exponent(self.currency))
 
+    @property
+    def plain(self) -> str:
+        """Major units as typed by people: "10" for whole amounts, else "10.50"."""
+        whole, rest = divmod(self.amount, 10 ** exponent(self.currency))
+        return str(whole) if rest == 0 else str(self.major)
+
     def format(self, locale: str = "en") -> str:
         """Locale-aware display, e.g. "$10.00", "¥1,000", "10,00 €" (ru)."""
         return format_currency(self.major, self.currency, locale=locale)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,18 +101,37 @@ def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     drop_postgres_schema(admin, schema)
 
 
+def empty_tables() -> None:
+    """Children before parents, so foreign keys never block the clean-up."""
+    with db.engine.begin() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
 @pytest.fixture
-def app(database: Database) -> Iterator[Flask]:
-    app = create_app(database.config())
+def make_app(database: Database) -> Iterator[Callable[..., Flask]]:
+    """Build apps on the test database with config overrides; their rows are removed after."""
+    made: list[Flask] = []
+
+    def factory(**overrides: Any) -> Flask:
+        made.append(create_app(database.config(**overrides)))
+        return made[-1]
+
+    yield factory
+    for index, built in enumerate(made):
+        with built.app_context():
+            db.session.remove()
+            if index == 0:
+                empty_tables()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Iterator[Flask]:
+    app = make_app()
     with app.app_context():
         yield app
         db.session.rollback()
-        db.session.remove()
-        # Children before parents, so foreign keys never block the clean-up.
-        with db.engine.begin() as conn:
-            for table in reversed(db.metadata.sorted_tables):
-                conn.execute(table.delete())
-        db.engine.dispose()
 
 
 @pytest.fixture

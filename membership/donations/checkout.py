@@ -1,0 +1,199 @@
+"""From a valid form to a Stripe Checkout Session, and back to what the reader just did."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import current_app
+
+from membership import stripe_api
+from membership.extensions import db
+from membership.models import Campaign, CheckoutAttempt, Frequency, Member
+from membership.money import Money
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+UTM_MAX = 100
+URL_MAX = 2048
+
+
+def clean_url(value: str | None) -> str | None:
+    """An absolute http(s) URL of sane length, or None: attribution never blocks a gift."""
+    value = (value or "").strip()
+    if not value or len(value) > URL_MAX or any(c.isspace() for c in value):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    allowed = current_app.config["ARTICLE_HOSTS"]
+    if allowed and not any(
+        parts.hostname == h or parts.hostname.endswith("." + h) for h in allowed
+    ):
+        return None
+    # Drop any fragment and user info: neither is attribution, the latter may be a secret.
+    netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
+    return parts._replace(netloc=netloc, fragment="").geturl()
+
+
+def clean_tag(value: str | None) -> str | None:
+    value = "".join(c for c in (value or "") if c.isprintable()).strip()
+    return value[:UTM_MAX] or None
+
+
+def clean_attribution(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Where the gift came from, from untrusted query or form fields; bad values become None."""
+    slug = (raw.get("campaign") or "").strip().lower()
+    return {
+        "campaign": slug if SLUG.match(slug) else None,
+        "article_url": clean_url(raw.get("article_url")),
+        "referrer": clean_url(raw.get("referrer")),
+        **{key: clean_tag(raw.get(key)) for key in UTM_KEYS},
+    }
+
+
+UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
+
+
+def new_submission_token() -> str:
+    return uuid.uuid4().hex
+
+
+def idempotency_key(submission: str, frequency: Frequency, money: Money) -> str:
+    """Same rendered form and same choices: same key, so a double-submit opens one session."""
+    token = (
+        submission if re.fullmatch(r"[0-9a-f]{32}", submission or "") else new_submission_token()
+    )
+    raw = f"{token}:{frequency.value}:{money.amount}:{money.currency}"
+    return "checkout-" + hashlib.sha256(raw.encode()).hexdigest()[:48]
+
+
+@dataclass(frozen=True)
+class Gift:
+    frequency: Frequency
+    money: Money
+    newsletter: bool
+    locale: str
+    submission: str
+
+
+def start_checkout(gift: Gift, attribution: Mapping[str, Any], member: Member | None = None) -> str:
+    """Record the attempt, open (or reopen) its Checkout Session, and return the URL to send to."""
+    key = idempotency_key(gift.submission, gift.frequency, gift.money)
+    attempt = db.session.scalar(
+        sa.select(CheckoutAttempt).where(CheckoutAttempt.idempotency_key == key)
+    )
+    if attempt is None:
+        attempt = new_attempt(key, gift, attribution, member)
+    campaign = db.session.get(Campaign, attempt.campaign_id) if attempt.campaign_id else None
+    # The attempt is committed first: even if Stripe fails now, the funnel shows the try.
+    session_id, url = stripe_api.create_checkout(
+        checkout_params(attempt, campaign, member), idempotency_key=attempt.idempotency_key
+    )
+    attempt.stripe_checkout_session_id = session_id
+    db.session.commit()
+    return url
+
+
+def new_attempt(
+    key: str, gift: Gift, attribution: Mapping[str, Any], member: Member | None
+) -> CheckoutAttempt:
+    from membership.donations.services import active_campaign
+
+    campaign = active_campaign(attribution.get("campaign")) if attribution.get("campaign") else None
+    fields = {k: v for k, v in attribution.items() if k != "campaign"}
+    attempt = CheckoutAttempt(
+        idempotency_key=key,
+        frequency=gift.frequency,
+        amount=gift.money.amount,
+        currency=gift.money.currency,
+        newsletter_consent=gift.newsletter,
+        locale=gift.locale,
+        member_id=member.id if member else None,
+        campaign_id=campaign.id if campaign else None,
+        **fields,
+    )
+    db.session.add(attempt)
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError:
+        # The same submission raced us here (a double click): use the attempt it wrote.
+        db.session.rollback()
+        return db.session.scalars(
+            sa.select(CheckoutAttempt).where(CheckoutAttempt.idempotency_key == key)
+        ).one()
+    return attempt
+
+
+def checkout_params(
+    attempt: CheckoutAttempt, campaign: Campaign | None, member: Member | None
+) -> dict[str, Any]:
+    """The Checkout Session to ask Stripe for; built only from the stored, validated attempt."""
+    publication = current_app.config["PUBLICATION_NAME"]
+    recurring = attempt.frequency is not Frequency.ONE_OFF
+    metadata = {
+        "attempt": attempt.reference,
+        "campaign": campaign.slug if campaign else "",
+        "frequency": attempt.frequency.value,
+    }
+    price_data: dict[str, Any] = {
+        "currency": attempt.currency.lower(),
+        "unit_amount": attempt.amount,
+        "product_data": {"name": f"{'Membership of' if recurring else 'Gift to'} {publication}"},
+    }
+    params: dict[str, Any] = {
+        "mode": "subscription" if recurring else "payment",
+        "line_items": [{"price_data": price_data, "quantity": 1}],
+        "client_reference_id": attempt.reference,
+        "metadata": metadata,
+        "locale": attempt.locale if attempt.locale in ("en", "ru") else "auto",
+        "success_url": external_url("donations.thanks") + "?session_id={CHECKOUT_SESSION_ID}",
+        "cancel_url": external_url("donations.cancelled", reference=attempt.reference),
+    }
+    if recurring:
+        price_data["recurring"] = {"interval": attempt.frequency.value}
+        params["subscription_data"] = {"metadata": metadata}
+    else:
+        params["submit_type"] = "donate"
+        params["payment_intent_data"] = {"metadata": metadata}
+    if member is not None and member.stripe_customer_id:
+        params["customer"] = member.stripe_customer_id
+    elif not recurring:
+        # One-off donors get a Customer too, so their gifts join up under one member.
+        params["customer_creation"] = "always"
+    return params
+
+
+def external_url(endpoint: str, **values: Any) -> str:
+    """BASE_URL plus the route's path; works outside a request too (CLI, tests, workers)."""
+    path = current_app.url_map.bind("localhost").build(endpoint, values)
+    return current_app.config["BASE_URL"] + path
+
+
+@dataclass(frozen=True)
+class Completed:
+    money: Money
+    frequency: Frequency
+    paid: bool
+
+
+def completed_checkout(session_id: str) -> Completed | None:
+    """What Stripe says this session was, or None if Stripe does not know it."""
+    session = stripe_api.retrieve_checkout(session_id)
+    if session is None or session.amount_total is None or not session.currency:
+        return None
+    frequency = Frequency.ONE_OFF
+    if session.mode == "subscription" and session.line_items and session.line_items.data:
+        price = session.line_items.data[0].price
+        recurring = price.recurring if price else None
+        frequency = Frequency(recurring.interval) if recurring else Frequency.MONTH
+    return Completed(
+        money=Money(session.amount_total, session.currency.upper()),
+        frequency=frequency,
+        paid=session.status == "complete",
+    )
