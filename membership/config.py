@@ -46,6 +46,23 @@ def env_list(name: str, default: str) -> list[str]:
     return [part.strip() for part in os.environ.get(name, default).split(",") if part.strip()]
 
 
+def env_tiers(name: str, default: str) -> list[tuple[str, int]]:
+    """"supporter:1,sustainer:6000" -> [("supporter", 1), ("sustainer", 6000)], lowest first."""
+    tiers = []
+    for part in env_list(name, default):
+        label, _, minimum = part.partition(":")
+        if not label.strip() or not minimum.strip().isdigit():
+            raise ConfigError(f"{name} entries look like name:minimum_minor_units, got {part!r}.")
+        tiers.append((label.strip(), int(minimum)))
+    return sorted(tiers, key=lambda tier: tier[1])
+
+
+def env_map(name: str, default: str = "") -> dict[str, str]:
+    """ "USD=3,JPY=500" -> {"USD": "3", "JPY": "500"}."""
+    pairs = (part.partition("=") for part in env_list(name, default))
+    return {key.strip().upper(): value.strip() for key, _, value in pairs if value.strip()}
+
+
 class Config:
     """Settings for every environment; each can be set by an env var of the same name."""
 
@@ -67,6 +84,7 @@ class Config:
     STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE") or None
     # Demo mode only: POST the sandbox's webhooks here instead of handing them over in-process.
     SANDBOX_WEBHOOK_URL = os.environ.get("SANDBOX_WEBHOOK_URL") or None
+    STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
@@ -80,8 +98,22 @@ class Config:
 
     LANGUAGES = ["en", "ru"]
     BABEL_DEFAULT_LOCALE = "en"
-    CURRENCIES = env_list("CURRENCIES", "USD,EUR,GBP")
-    DEFAULT_CURRENCY = os.environ.get("DEFAULT_CURRENCY", "USD")
+    CURRENCIES = [c.upper() for c in env_list("CURRENCIES", "USD,EUR,GBP")]
+    DEFAULT_CURRENCY = os.environ.get("DEFAULT_CURRENCY", "USD").upper()
+    # Hosts whose articles may be recorded as a gift's source (empty: any http(s) URL).
+    ARTICLE_HOSTS = [h.lower() for h in env_list("ARTICLE_HOSTS", "")]
+    # Gift bounds in major units per currency; unset ones default to 3 and 10,000 (x100 for
+    # zero-decimal currencies). A minimum makes the form useless for testing stolen cards.
+    AMOUNT_MIN = env_map("AMOUNT_MIN")
+    AMOUNT_MAX = env_map("AMOUNT_MAX")
+    # Flask-Limiter strings. Per client address, and for all clients together.
+    CHECKOUT_RATE_LIMIT = os.environ.get("CHECKOUT_RATE_LIMIT", "5 per 10 minutes")
+    CHECKOUT_GLOBAL_RATE_LIMIT = os.environ.get("CHECKOUT_GLOBAL_RATE_LIMIT", "120 per minute")
+    # Optional CAPTCHA on the donation form: "turnstile", "hcaptcha" or empty (off).
+    CAPTCHA_PROVIDER = os.environ.get("CAPTCHA_PROVIDER", "").strip().lower() or None
+    CAPTCHA_SITE_KEY = os.environ.get("CAPTCHA_SITE_KEY") or None
+    CAPTCHA_SECRET_KEY = os.environ.get("CAPTCHA_SECRET_KEY") or None
+    CAPTCHA_VERIFY_URL = os.environ.get("CAPTCHA_VERIFY_URL") or None  # provider's by default
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -90,6 +122,15 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=env_int("SESSION_HOURS", 8))
     WTF_CSRF_TIME_LIMIT = 3600
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+
+    # Membership rules (members/services.py). A one-off gift keeps a member active this long.
+    ONE_OFF_ACTIVE_MONTHS = env_int("ONE_OFF_ACTIVE_MONTHS", 12)
+    # (tier, minimum annualised giving in minor units of a two-decimal currency), lowest first.
+    MEMBER_TIERS = env_tiers("MEMBER_TIERS", "supporter:1,sustainer:6000,patron:25000")
+    # Webhooks: signatures older than this are refused (Stripe's own default is 300 s).
+    STRIPE_WEBHOOK_TOLERANCE = env_int("STRIPE_WEBHOOK_TOLERANCE", 300)
+    # `flask stripe reconcile` looks back at most this far: Stripe keeps events for 30 days.
+    STRIPE_RECONCILE_MAX_DAYS = 30
     # Proxies in front of the app whose X-Forwarded-* headers are trusted (0: none).
     PROXY_COUNT = env_int("PROXY_COUNT", 0)
 
@@ -117,6 +158,14 @@ class TestConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     WTF_CSRF_ENABLED = False
     MAIL_SERVER = None
+    CURRENCIES = ["USD", "EUR", "GBP", "JPY"]
+    DEFAULT_CURRENCY = "USD"
+    ARTICLE_HOSTS: list[str] = []
+    AMOUNT_MIN: dict[str, str] = {}
+    AMOUNT_MAX: dict[str, str] = {}
+    CHECKOUT_RATE_LIMIT = "5 per 10 minutes"
+    CHECKOUT_GLOBAL_RATE_LIMIT = "120 per minute"
+    CAPTCHA_PROVIDER = None
 
 
 class ProductionConfig(Config):

@@ -5,8 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import stripe
 from flask import Flask, current_app
 from stripe import StripeClient
+
+
+class PaymentProviderError(RuntimeError):
+    """Stripe could not do what we asked; the reader sees a retry message, never a 500."""
 
 
 def demo_mode(config: Mapping[str, Any]) -> bool:
@@ -38,7 +43,12 @@ def build_client(config: Mapping[str, Any]) -> StripeClient | None:
     if not api_key:
         return None
     base = config.get("STRIPE_API_BASE")
-    return StripeClient(api_key, base_addresses={"api": base} if base else None)
+    # Retries reuse the request's idempotency key, so a retried create never doubles up.
+    return StripeClient(
+        api_key,
+        base_addresses={"api": base} if base else None,
+        max_network_retries=config.get("STRIPE_MAX_NETWORK_RETRIES", 2),
+    )
 
 
 def client() -> StripeClient:
@@ -46,3 +56,78 @@ def client() -> StripeClient:
     if stripe_client is None:
         raise RuntimeError("Stripe is not configured: set STRIPE_SECRET_KEY.")
     return stripe_client
+
+
+# Checkout ---------------------------------------------------------------------------------
+
+
+def create_checkout(params: dict[str, Any], idempotency_key: str) -> tuple[str, str]:
+    """Open a Checkout Session; the same key and params return the same session."""
+    try:
+        session = client().v1.checkout.sessions.create(
+            params=params,  # type: ignore[arg-type]
+            options={"idempotency_key": idempotency_key},
+        )
+    except stripe.StripeError as exc:
+        raise PaymentProviderError(f"checkout session not created: {type(exc).__name__}") from exc
+    if not session.url:
+        raise PaymentProviderError("checkout session has no URL")
+    return session.id, session.url
+
+
+def retrieve_checkout(session_id: str) -> stripe.checkout.Session | None:
+    """The session as Stripe has it now (with its line items), or None if Stripe has no such id."""
+    try:
+        return client().v1.checkout.sessions.retrieve(
+            session_id, params={"expand": ["line_items"]}
+        )
+    except stripe.InvalidRequestError as exc:
+        if exc.http_status == 404:
+            return None
+        raise PaymentProviderError(f"checkout session not read: {exc.code}") from exc
+    except stripe.StripeError as exc:
+        raise PaymentProviderError(f"checkout session not read: {type(exc).__name__}") from exc
+
+
+# Reads for the webhook handlers: they fetch the current object rather than trust an event's
+# snapshot, so events may arrive in any order. Each returns plain dicts in Stripe's shape.
+
+
+def retrieve_subscription(subscription_id: str) -> dict[str, Any]:
+    return client().v1.subscriptions.retrieve(subscription_id).to_dict()
+
+
+def retrieve_customer(customer_id: str) -> dict[str, Any]:
+    return client().v1.customers.retrieve(customer_id).to_dict()
+
+
+def retrieve_invoice(invoice_id: str) -> dict[str, Any]:
+    """The invoice with its payments, which Stripe only includes when expanded."""
+    params: Any = {"expand": ["payments"]}
+    return client().v1.invoices.retrieve(invoice_id, params=params).to_dict()
+
+
+def retrieve_payment_intent(payment_intent_id: str) -> dict[str, Any]:
+    """The payment intent with its charge and the charge's balance transaction (fee, net)."""
+    params: Any = {"expand": ["latest_charge.balance_transaction"]}
+    return client().v1.payment_intents.retrieve(payment_intent_id, params=params).to_dict()
+
+
+def retrieve_charge(charge_id: str) -> dict[str, Any]:
+    params: Any = {"expand": ["balance_transaction"]}
+    return client().v1.charges.retrieve(charge_id, params=params).to_dict()
+
+
+def retrieve_dispute(dispute_id: str) -> dict[str, Any]:
+    return client().v1.disputes.retrieve(dispute_id).to_dict()
+
+
+def retrieve_event(event_id: str) -> dict[str, Any]:
+    return client().v1.events.retrieve(event_id).to_dict()
+
+
+def list_events(created_since: int, types: list[str]) -> list[dict[str, Any]]:
+    """Events created at or after `created_since` (epoch seconds), oldest first."""
+    params: Any = {"created": {"gte": created_since}, "types": types, "limit": 100}
+    page = client().v1.events.list(params=params)
+    return [event.to_dict() for event in reversed(list(page.auto_paging_iter()))]
