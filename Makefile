@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := app
 
-.PHONY: run test lint format clean
+.PHONY: run test lint format translations clean
 
 run: $(VENV)/.runtime  ## set up, migrate the database, serve on http://127.0.0.1:5000
 	$(BIN)/flask db upgrade
@@ -23,6 +23,11 @@ lint: $(VENV)/.dev
 format: $(VENV)/.dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+translations: $(VENV)/.dev  ## extract new strings, update the Russian catalog, compile it
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --sort-by-file --project membership -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations -l ru --ignore-obsolete
+	$(BIN)/pybabel compile -d translations --statistics
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

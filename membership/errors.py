@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from membership.logs import current_request_id
@@ -12,13 +13,13 @@ from membership.logs import current_request_id
 log = logging.getLogger("membership.errors")
 
 MESSAGES = {
-    400: "The request could not be understood. Please go back and try again.",
-    403: "You do not have access to this page.",
-    404: "We could not find that page.",
-    405: "That action is not allowed here.",
-    413: "That request was too large.",
-    429: "Too many attempts in a short time. Please wait a few minutes and try again.",
-    500: "Something went wrong on our side. Your payment details were not affected.",
+    400: _l("The request could not be understood. Please go back and try again."),
+    403: _l("You do not have access to this page."),
+    404: _l("We could not find that page."),
+    405: _l("That action is not allowed here."),
+    413: _l("That request was too large."),
+    429: _l("Too many attempts in a short time. Please wait a few minutes and try again."),
+    500: _l("Something went wrong on our side. Your payment details were not affected."),
 }
 
 
@@ -33,7 +34,8 @@ def wants_json() -> bool:
 
 
 def render_error(code: int) -> tuple[Response | str, int]:
-    message = MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400])
+    # Lazy: translated here, in the locale of the request being answered.
+    message = str(MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400]))
     if wants_json():
         return jsonify(error={"status": code, "message": message}), code
     return (

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import force_locale, gettext
 
 from membership import stripe_api
 from membership.extensions import db
@@ -134,7 +135,6 @@ def checkout_params(
     attempt: CheckoutAttempt, campaign: Campaign | None, member: Member | None
 ) -> dict[str, Any]:
     """The Checkout Session to ask Stripe for; built only from the stored, validated attempt."""
-    publication = current_app.config["PUBLICATION_NAME"]
     recurring = attempt.frequency is not Frequency.ONE_OFF
     metadata = {
         "attempt": attempt.reference,
@@ -144,7 +144,7 @@ def checkout_params(
     price_data: dict[str, Any] = {
         "currency": attempt.currency.lower(),
         "unit_amount": attempt.amount,
-        "product_data": {"name": f"{'Membership of' if recurring else 'Gift to'} {publication}"},
+        "product_data": {"name": product_name(recurring, attempt.locale)},
     }
     params: dict[str, Any] = {
         "mode": "subscription" if recurring else "payment",
@@ -167,6 +167,15 @@ def checkout_params(
         # One-off donors get a Customer too, so their gifts join up under one member.
         params["customer_creation"] = "always"
     return params
+
+
+def product_name(recurring: bool, locale: str) -> str:
+    """What Stripe's page and receipt call the gift, in the reader's language."""
+    publication = current_app.config["PUBLICATION_NAME"]
+    with force_locale(locale):
+        if recurring:
+            return gettext("Membership of %(publication)s", publication=publication)
+        return gettext("Gift to %(publication)s", publication=publication)
 
 
 def external_url(endpoint: str, **values: Any) -> str:

@@ -318,3 +318,18 @@ def test_limits_in_redis_hold_across_workers(make_app):
         for n in range(4)
     ]
     assert codes == [303, 303, 303, 429]
+
+
+@pytest.mark.parametrize(
+    ("lang", "frequency", "name"),
+    [
+        ("en", "one_off", "Gift to The Test Gazette"),
+        ("ru", "month", "Регулярная поддержка: The Test Gazette"),
+    ],
+)
+def test_stripe_shows_the_gift_in_the_readers_language(client, sandbox, lang, frequency, name):
+    client.post(f"/give?lang={lang}", data=GOOD | {"frequency": frequency})
+    [attempt] = attempts()
+    session = stripe_session(attempt.stripe_checkout_session_id)
+    product = stripe_api.client().v1.products.retrieve(session.line_items.data[0].price.product)
+    assert product.name == name and attempt.locale == lang and session.locale == lang
