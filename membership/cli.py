@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import click
 from flask import Flask
 
+from membership.dashboard.seed import demo_cli
 from membership.health import schema_state
 
 
 def register(app: Flask) -> None:
     app.cli.add_command(check_schema)
+    app.cli.add_command(stripe_group)
+    app.cli.add_command(members_group)
+    app.cli.add_command(demo_cli)
 
 
 @click.command("check-schema")
@@ -19,3 +25,65 @@ def check_schema() -> None:
     click.echo(f"schema: {state}")
     if state != "current":
         raise SystemExit(1)
+
+
+@click.group("stripe")
+def stripe_group() -> None:
+    """Stripe webhook operations: replay stored events, reconcile with Stripe's event log."""
+
+
+@stripe_group.command("replay")
+@click.argument("event_id", required=False)
+@click.option("--failed", is_flag=True, help="Every stored event not yet applied.")
+def stripe_replay(event_id: str | None, failed: bool) -> None:
+    """Run an event (or all unapplied ones) through its handler again."""
+    from membership.webhooks import operations
+
+    if failed == bool(event_id):
+        raise click.UsageError("Give either EVENT_ID or --failed.")
+    if event_id:
+        outcome = operations.replay(event_id)
+        click.echo(f"{event_id}: {outcome.value}")
+        if outcome.value == "failed":
+            raise SystemExit(1)
+        return
+    outcomes = operations.replay_failed()
+    echo_counts(outcomes)
+    if outcomes["failed"]:
+        raise SystemExit(1)
+
+
+@stripe_group.command("reconcile")
+@click.option("--since", "window", default="3d", show_default=True, help="e.g. 3d, 12h (max 30d).")
+def stripe_reconcile(window: str) -> None:
+    """Apply events Stripe sent in the window that we missed or failed to apply."""
+    from membership.webhooks import operations
+
+    try:
+        span = operations.parse_window(window)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--since") from exc
+    outcomes = operations.reconcile(span)
+    echo_counts(outcomes)
+    if outcomes["failed"]:
+        raise SystemExit(1)
+
+
+@click.group("members")
+def members_group() -> None:
+    """Membership upkeep."""
+
+
+@members_group.command("lapse")
+def members_lapse() -> None:
+    """Move members whose one-off membership ran out to lapsed (run daily)."""
+    from membership.members.services import lapse_expired
+
+    click.echo(f"lapsed: {lapse_expired()}")
+
+
+def echo_counts(outcomes: Mapping[str, int]) -> None:
+    if not outcomes:
+        click.echo("nothing to do")
+    for name, count in sorted(outcomes.items()):
+        click.echo(f"{name}: {count}")

@@ -47,7 +47,7 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 def env_tiers(name: str, default: str) -> list[tuple[str, int]]:
-    """"supporter:1,sustainer:6000" -> [("supporter", 1), ("sustainer", 6000)], lowest first."""
+    """Tiers from "supporter:1,sustainer:6000" as [(name, minimum minor units)], lowest first."""
     tiers = []
     for part in env_list(name, default):
         label, _, minimum = part.partition(":")
@@ -125,7 +125,7 @@ class Config:
 
     # Membership rules (members/services.py). A one-off gift keeps a member active this long.
     ONE_OFF_ACTIVE_MONTHS = env_int("ONE_OFF_ACTIVE_MONTHS", 12)
-    # (tier, minimum annualised giving in minor units of a two-decimal currency), lowest first.
+    # "name:minimum" pairs: annualised giving in minor units (no FX conversion between currencies).
     MEMBER_TIERS = env_tiers("MEMBER_TIERS", "supporter:1,sustainer:6000,patron:25000")
     # Webhooks: signatures older than this are refused (Stripe's own default is 300 s).
     STRIPE_WEBHOOK_TOLERANCE = env_int("STRIPE_WEBHOOK_TOLERANCE", 300)
@@ -133,6 +133,15 @@ class Config:
     STRIPE_RECONCILE_MAX_DAYS = 30
     # Proxies in front of the app whose X-Forwarded-* headers are trusted (0: none).
     PROXY_COUNT = env_int("PROXY_COUNT", 0)
+
+    # Staff sign-in (dashboard/auth.py, dashboard/login.py). A session ends after this long
+    # without a request, and this long after sign-in whatever the activity; both are checked
+    # server-side on every /staff request. Login attempts are throttled per client address and
+    # per submitted email (Flask-Limiter strings; counters in RATELIMIT_STORAGE_URI).
+    STAFF_IDLE_MINUTES = env_int("STAFF_IDLE_MINUTES", 30)
+    STAFF_SESSION_HOURS = env_int("STAFF_SESSION_HOURS", 12)
+    LOGIN_RATE_LIMIT_IP = os.environ.get("LOGIN_RATE_LIMIT_IP", "20 per 15 minutes")
+    LOGIN_RATE_LIMIT_ACCOUNT = os.environ.get("LOGIN_RATE_LIMIT_ACCOUNT", "5 per 15 minutes")
 
     @classmethod
     def validate(cls, settings: dict) -> None:

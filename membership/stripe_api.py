@@ -78,9 +78,7 @@ def create_checkout(params: dict[str, Any], idempotency_key: str) -> tuple[str, 
 def retrieve_checkout(session_id: str) -> stripe.checkout.Session | None:
     """The session as Stripe has it now (with its line items), or None if Stripe has no such id."""
     try:
-        return client().v1.checkout.sessions.retrieve(
-            session_id, params={"expand": ["line_items"]}
-        )
+        return client().v1.checkout.sessions.retrieve(session_id, params={"expand": ["line_items"]})
     except stripe.InvalidRequestError as exc:
         if exc.http_status == 404:
             return None
@@ -94,40 +92,44 @@ def retrieve_checkout(session_id: str) -> stripe.checkout.Session | None:
 
 
 def retrieve_subscription(subscription_id: str) -> dict[str, Any]:
-    return client().v1.subscriptions.retrieve(subscription_id).to_dict()
+    return client().v1.subscriptions.retrieve(subscription_id).to_dict(for_json=True)
 
 
 def retrieve_customer(customer_id: str) -> dict[str, Any]:
-    return client().v1.customers.retrieve(customer_id).to_dict()
+    return client().v1.customers.retrieve(customer_id).to_dict(for_json=True)
 
 
 def retrieve_invoice(invoice_id: str) -> dict[str, Any]:
     """The invoice with its payments, which Stripe only includes when expanded."""
     params: Any = {"expand": ["payments"]}
-    return client().v1.invoices.retrieve(invoice_id, params=params).to_dict()
+    return client().v1.invoices.retrieve(invoice_id, params=params).to_dict(for_json=True)
 
 
 def retrieve_payment_intent(payment_intent_id: str) -> dict[str, Any]:
     """The payment intent with its charge and the charge's balance transaction (fee, net)."""
     params: Any = {"expand": ["latest_charge.balance_transaction"]}
-    return client().v1.payment_intents.retrieve(payment_intent_id, params=params).to_dict()
+    return (
+        client()
+        .v1.payment_intents.retrieve(payment_intent_id, params=params)
+        .to_dict(for_json=True)
+    )
 
 
 def retrieve_charge(charge_id: str) -> dict[str, Any]:
     params: Any = {"expand": ["balance_transaction"]}
-    return client().v1.charges.retrieve(charge_id, params=params).to_dict()
+    return client().v1.charges.retrieve(charge_id, params=params).to_dict(for_json=True)
 
 
 def retrieve_dispute(dispute_id: str) -> dict[str, Any]:
-    return client().v1.disputes.retrieve(dispute_id).to_dict()
+    return client().v1.disputes.retrieve(dispute_id).to_dict(for_json=True)
 
 
 def retrieve_event(event_id: str) -> dict[str, Any]:
-    return client().v1.events.retrieve(event_id).to_dict()
+    return client().v1.events.retrieve(event_id).to_dict(for_json=True)
 
 
 def list_events(created_since: int, types: list[str]) -> list[dict[str, Any]]:
     """Events created at or after `created_since` (epoch seconds), oldest first."""
     params: Any = {"created": {"gte": created_since}, "types": types, "limit": 100}
     page = client().v1.events.list(params=params)
-    return [event.to_dict() for event in reversed(list(page.auto_paging_iter()))]
+    return [event.to_dict(for_json=True) for event in reversed(list(page.auto_paging_iter()))]

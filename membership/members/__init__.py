@@ -1,0 +1,1 @@
+"""Membership rules: status, tier and identity derived from gifts (services only)."""

@@ -1,0 +1,168 @@
+"""One handler per Stripe event type: the only code that turns Stripe's news into our rows.
+
+Each runs inside the inbox's transaction and may be re-run (duplicates, replay, reconcile), so
+each writes by Stripe id and reads Stripe's current objects instead of the event's snapshot.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from membership import stripe_api
+from membership.extensions import db
+from membership.members import services as members
+from membership.models import CheckoutAttempt, CheckoutState, Member
+from membership.webhooks import payments
+from membership.webhooks.events import (
+    Event,
+    Obj,
+    attempt_for,
+    copy_attribution,
+    object_id,
+    reference_of,
+    required_id,
+)
+from membership.webhooks.subscriptions import member_for_customer, sync_subscription
+
+log = logging.getLogger("membership.webhooks")
+
+
+def checkout_completed(event: Event) -> None:
+    """The reader finished checkout: their member, their gift, and the attempt marked done."""
+    session = event.object
+    attempt = attempt_for_session(session)
+    email = (session.get("customer_details") or {}).get("email")
+    customer_id = object_id(session.get("customer"))
+    if session["mode"] == "subscription":
+        recurring = sync_subscription(required_id(session["subscription"]), event.created, email)
+        member = recurring.member
+        copy_attribution(attempt, recurring)
+    elif session.get("payment_status") == "paid":
+        member = member_for_customer(customer_id, email)
+        record_one_off(session, member, attempt)
+    else:
+        member = member_for_customer(customer_id, email)  # async method: paid later, or not
+    if attempt is not None:
+        welcome(member, attempt)
+        if attempt.state != CheckoutState.COMPLETED:
+            attempt.state = CheckoutState.COMPLETED
+            attempt.completed_at = event.created
+
+
+def async_payment_succeeded(event: Event) -> None:
+    """A delayed payment method (e.g. a bank debit) settled: record the one-off gift."""
+    session = event.object
+    email = (session.get("customer_details") or {}).get("email")
+    member = member_for_customer(object_id(session.get("customer")), email)
+    record_one_off(session, member, attempt_for_session(session))
+
+
+def async_payment_failed(event: Event) -> None:
+    """A delayed payment method failed: tell the reader, record no gift."""
+    session = event.object
+    email = (session.get("customer_details") or {}).get("email")
+    member = members.find_member(object_id(session.get("customer")), email)
+    key = f"payment_failed:{object_id(session.get('payment_intent')) or session['id']}"
+    payments.queue_email(member, "payment_failed", key, {"checkout_session": session["id"]})
+
+
+def checkout_expired(event: Event) -> None:
+    """The reader never paid: the attempt ends the funnel as expired."""
+    attempt = attempt_for_session(event.object)
+    if attempt is not None and attempt.state == CheckoutState.OPEN:
+        attempt.state = CheckoutState.EXPIRED
+
+
+def invoice_paid(event: Event) -> None:
+    """A recurring payment succeeded (first or renewal): one Donation per invoice."""
+    payments.record_invoice(event.object["id"], event.created)
+
+
+def invoice_payment_failed(event: Event) -> None:
+    """A recurring payment failed: the subscription's status follows, the donor is told."""
+    attempt = int(event.object.get("attempt_count") or 1)
+    payments.record_invoice(event.object["id"], event.created, failed_attempt=attempt)
+
+
+def subscription_changed(event: Event) -> None:
+    """Created, updated or deleted: mirror the subscription as Stripe has it now."""
+    sync_subscription(event.object["id"], event.created)
+
+
+def customer_updated(event: Event) -> None:
+    """Keep the member's email in step with Stripe, unless another member already has it."""
+    customer = event.object
+    member = members.find_member(customer["id"], None)
+    email = members.normalise_email(customer.get("email"))
+    if member is None or email is None or member.email in (None, email) or member.erased_at:
+        return
+    if members.find_member(None, email) is None:
+        member.email = email
+
+
+def charge_refunded(event: Event) -> None:
+    """A full or partial refund reverses the gift in totals and, if full, in status."""
+    payments.apply_refund(event.object["id"])
+
+
+def dispute_changed(event: Event) -> None:
+    """A dispute opened or closed; a lost one reverses the gift."""
+    payments.apply_dispute(event.object["id"])
+
+
+HANDLERS: dict[str, Callable[[Event], None]] = {
+    "checkout.session.completed": checkout_completed,
+    "checkout.session.async_payment_succeeded": async_payment_succeeded,
+    "checkout.session.async_payment_failed": async_payment_failed,
+    "checkout.session.expired": checkout_expired,
+    "invoice.paid": invoice_paid,
+    "invoice.payment_failed": invoice_payment_failed,
+    "customer.subscription.created": subscription_changed,
+    "customer.subscription.updated": subscription_changed,
+    "customer.subscription.deleted": subscription_changed,
+    "customer.updated": customer_updated,
+    "charge.refunded": charge_refunded,
+    "charge.dispute.created": dispute_changed,
+    "charge.dispute.closed": dispute_changed,
+}
+
+
+def record_one_off(session: Obj, member: Member, attempt: CheckoutAttempt | None) -> None:
+    intent = stripe_api.retrieve_payment_intent(required_id(session["payment_intent"]))
+    if intent["status"] != "succeeded":
+        return
+    charge = intent.get("latest_charge") or {}
+    paid_at = charge.get("created") if isinstance(charge, dict) else None
+    payments.record_payment(
+        intent,
+        member,
+        datetime.fromtimestamp(paid_at, UTC) if paid_at else datetime.now(UTC),
+        attempt=attempt or attempt_for(reference_of(intent)),
+    )
+
+
+def attempt_for_session(session: Obj) -> CheckoutAttempt | None:
+    attempt = attempt_for(reference_of(session))
+    if attempt is None:
+        attempt = db.session.scalar(
+            select(CheckoutAttempt).where(
+                CheckoutAttempt.stripe_checkout_session_id == session["id"]
+            )
+        )
+    if attempt is not None and attempt.stripe_checkout_session_id is None:
+        attempt.stripe_checkout_session_id = session["id"]
+    return attempt
+
+
+def welcome(member: Member, attempt: CheckoutAttempt) -> None:
+    """Carry the reader's choices on the form (newsletter, language) over to their membership."""
+    db.session.flush()
+    attempt.member_id = member.id
+    member.locale = attempt.locale or member.locale
+    if attempt.newsletter_consent and not member.newsletter_consent:
+        member.newsletter_consent = True
+        member.newsletter_consent_at = attempt.completed_at or datetime.now(UTC)

@@ -1,0 +1,61 @@
+"""At least once, in effect once: every handled event type, delivered ten times, acts once."""
+
+from __future__ import annotations
+
+from membership import stripe_api
+from membership.models import Member, StripeEvent
+from membership.webhooks.handlers import HANDLERS
+from tests.webhooks.conftest import DECLINING_CARD, one, rows, snapshot
+
+# The sandbox has no delayed payment methods, so Stripe never sends these two here.
+NOT_PRODUCED = {
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed",
+}
+
+
+def every_handled_event_type(sandbox, checkout) -> None:
+    """One history that makes Stripe send each handled type at least once."""
+    session, _ = checkout("month", 1000, "USD", article_url="https://news.example/a")
+    sandbox.pay(session.id, email="monthly@example.org")
+    customer_id = one(Member).stripe_customer_id
+    stripe_api.client().v1.customers.update(customer_id, params={"name": "A Reader"})
+    sandbox.set_card(customer_id, DECLINING_CARD)
+    sandbox.advance(days=31)
+    sandbox.advance(days=8)  # retries fail: subscription deleted
+
+    session, _ = checkout("one_off", 5000, "EUR")
+    sandbox.pay(session.id, email="once@example.org")
+    charge_id = sandbox.events("charge.succeeded")[-1]["data"]["object"]["id"]
+    stripe_api.client().v1.refunds.create(params={"charge": charge_id, "amount": 1000})
+    dispute = sandbox.dispute(charge_id)
+    sandbox.close_dispute(dispute["id"], won=False)
+    checkout("one_off", 700, "GBP")
+    sandbox.advance(days=2)  # the unpaid session expires
+
+
+def test_each_handled_type_delivered_ten_times_has_one_effect(sandbox, checkout):
+    every_handled_event_type(sandbox, checkout)
+    handled = [e for e in sandbox.events() if e["type"] in HANDLERS]
+    assert {e["type"] for e in handled} == set(HANDLERS) - NOT_PRODUCED
+    before = snapshot()
+    inbox_size = len(rows(StripeEvent))
+
+    for event in handled:
+        for _ in range(10):
+            assert sandbox.webhooks.redeliver(event["id"]).status == 200
+
+    assert snapshot() == before
+    assert len(rows(StripeEvent)) == inbox_size
+    assert {e.attempts for e in rows(StripeEvent)} == {1}
+
+
+def test_stripe_delivering_everything_twice_changes_nothing(sandbox, checkout):
+    sandbox.webhooks.duplicate = True
+    session, _ = checkout("month", 2000, "USD")
+    sandbox.pay(session.id, email="twice@example.org")
+    sandbox.advance(days=31)
+    assert all(d.status == 200 for d in sandbox.webhooks.deliveries)
+    state = snapshot()
+    assert len(state["donations"]) == 2 and len(state["outbox"]) == 2
+    assert len(state["members"]) == 1 and len(state["recurring"]) == 1

@@ -1,0 +1,113 @@
+"""Membership rules: email matching, status from gifts, configurable tiers and lapsing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from membership.members import services
+from membership.models import DonationStatus, Interval, MemberStatus, SubscriptionStatus
+from tests.factories import make_donation, make_member, make_recurring
+
+NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [(" Reader@Example.ORG ", "reader@example.org"), ("", None), (None, None), ("  ", None)],
+)
+def test_normalise_email(raw, expected):
+    assert services.normalise_email(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("start", "months", "expected"),
+    [
+        (datetime(2026, 1, 31, tzinfo=UTC), 1, datetime(2026, 2, 28, tzinfo=UTC)),
+        (datetime(2028, 2, 29, tzinfo=UTC), 12, datetime(2029, 2, 28, tzinfo=UTC)),
+        (datetime(2026, 11, 15, tzinfo=UTC), 12, datetime(2027, 11, 15, tzinfo=UTC)),
+    ],
+)
+def test_add_months_clamps_to_the_month_end(start, months, expected):
+    assert services.add_months(start, months) == expected
+
+
+def test_find_or_create_matches_by_customer_then_by_email(app):
+    member = make_member(email="known@example.org")
+    found = services.find_or_create_member("cus_new", "KNOWN@example.org")
+    assert found.id == member.id and found.stripe_customer_id == "cus_new"
+    assert services.find_or_create_member("cus_new", "other@example.org").id == member.id
+
+
+@pytest.mark.parametrize(
+    ("annual_cents", "tier"),
+    [(0, None), (1, "supporter"), (5999, "supporter"), (6000, "sustainer"), (25000, "patron")],
+)
+def test_tier_thresholds(app, annual_cents, tier):
+    assert services.tier_for(annual_cents) == tier
+
+
+def test_tiers_come_from_config(app):
+    app.config["MEMBER_TIERS"] = [("friend", 1), ("champion", 100_000)]
+    member = make_member()
+    make_recurring(member, amount=10_000, interval=Interval.YEAR)
+    assert services.recompute(member, NOW).tier == "friend"
+    make_recurring(member, amount=9_000, interval=Interval.MONTH)
+    assert services.recompute(member, NOW).tier == "champion"
+
+
+def test_tiers_compare_minor_units_without_fx(app):
+    member = make_member()
+    make_donation(member, amount=7000, currency="JPY", paid_at=NOW)  # ¥7,000 counts as 7000
+    assert services.recompute(member, NOW).tier == "sustainer"
+
+
+def test_one_off_gift_keeps_a_member_active_for_the_configured_months(app):
+    app.config["ONE_OFF_ACTIVE_MONTHS"] = 6
+    member = make_member()
+    make_donation(member, paid_at=NOW)
+    services.recompute(member, NOW)
+    assert member.status == MemberStatus.ACTIVE
+    assert member.active_until == datetime(2027, 5, 1, 12, 0, tzinfo=UTC)
+    assert services.recompute(member, member.active_until + timedelta(seconds=1)).status == "lapsed"
+
+
+def test_lapse_expired_moves_only_members_whose_time_ran_out(app, runner):
+    lapsing, recurring_member = make_member(), make_member()
+    make_donation(lapsing, paid_at=NOW - timedelta(days=400))
+    make_recurring(recurring_member)
+    make_donation(recurring_member, paid_at=NOW - timedelta(days=400))
+    for member in (lapsing, recurring_member):
+        services.recompute(member, NOW - timedelta(days=399))
+        member.status = MemberStatus.ACTIVE
+    assert services.lapse_expired(NOW) == 1
+    assert lapsing.status == MemberStatus.LAPSED
+    assert recurring_member.status == MemberStatus.ACTIVE
+    result = runner.invoke(args=["members", "lapse"])
+    assert result.exit_code == 0 and "lapsed: 0" in result.output
+
+
+@pytest.mark.parametrize(
+    ("statuses", "expected"),
+    [
+        ([SubscriptionStatus.ACTIVE, SubscriptionStatus.CANCELED], MemberStatus.ACTIVE),
+        ([SubscriptionStatus.PAST_DUE], MemberStatus.PAST_DUE),
+        ([SubscriptionStatus.UNPAID, SubscriptionStatus.CANCELED], MemberStatus.PAST_DUE),
+        ([SubscriptionStatus.CANCELED], MemberStatus.CANCELED),
+        ([SubscriptionStatus.INCOMPLETE], MemberStatus.NONE),
+    ],
+)
+def test_status_from_recurring_gifts(app, statuses, expected):
+    member = make_member()
+    for status in statuses:
+        make_recurring(member, status=status)
+    assert services.recompute(member, NOW).status == expected
+
+
+def test_reversed_gifts_do_not_count(app):
+    member = make_member()
+    make_donation(member, paid_at=NOW, status=DonationStatus.DISPUTE_LOST)
+    make_donation(member, paid_at=NOW, status=DonationStatus.REFUNDED, amount_refunded=2500)
+    services.recompute(member, NOW)
+    assert (member.status, member.tier, member.active_until) == (MemberStatus.NONE, None, None)
