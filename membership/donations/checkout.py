@@ -104,9 +104,10 @@ def start_checkout(gift: Gift, attribution: Mapping[str, Any], member: Member | 
 def new_attempt(
     key: str, gift: Gift, attribution: Mapping[str, Any], member: Member | None
 ) -> CheckoutAttempt:
-    from membership.donations.services import active_campaign
+    from membership.donations.services import named_campaign
 
-    campaign = active_campaign(attribution.get("campaign")) if attribution.get("campaign") else None
+    # Credit only the campaign the link named: an ended or unknown one is no one's gift.
+    campaign = named_campaign(attribution.get("campaign"))
     fields = {k: v for k, v in attribution.items() if k != "campaign"}
     attempt = CheckoutAttempt(
         idempotency_key=key,

@@ -67,7 +67,8 @@ class DonationForm(FlaskForm):
             return None
         custom = (self.custom_amount.data or "").strip().replace(",", ".")
         choice = self.amount.data or ""
-        if choice == "other" or (not choice and custom):
+        # Typed text wins over a ticked suggestion: without JavaScript nothing unticks it.
+        if choice == "other" or custom:
             field, text = self.custom_amount, custom
         else:
             field, text = self.amount, choice

@@ -40,20 +40,34 @@ class Suggestions:
     default: Money
 
 
-def active_campaign(slug: str | None = None, now: datetime | None = None) -> Campaign | None:
-    """The named campaign if it is running, else the newest running one, else None."""
+def running(now: datetime | None = None) -> sa.Select[tuple[Campaign]]:
+    """Campaigns inside their window and not archived, newest first."""
     now = now or datetime.now(UTC)
-    running = sa.and_(
-        Campaign.archived.is_(False),
-        sa.or_(Campaign.starts_at.is_(None), Campaign.starts_at <= now),
-        sa.or_(Campaign.ends_at.is_(None), Campaign.ends_at > now),
+    return (
+        sa.select(Campaign)
+        .where(
+            Campaign.archived.is_(False),
+            sa.or_(Campaign.starts_at.is_(None), Campaign.starts_at <= now),
+            sa.or_(Campaign.ends_at.is_(None), Campaign.ends_at > now),
+        )
+        .order_by(Campaign.created_at.desc(), Campaign.id.desc())
     )
-    query = sa.select(Campaign).where(running)
-    if slug:
-        named = db.session.scalar(query.where(Campaign.slug == slug))
-        if named is not None:
-            return named
-    return db.session.scalar(query.order_by(Campaign.created_at.desc(), Campaign.id.desc()))
+
+
+def running_campaigns(limit: int, now: datetime | None = None) -> list[Campaign]:
+    return list(db.session.scalars(running(now).limit(limit)))
+
+
+def named_campaign(slug: str | None, now: datetime | None = None) -> Campaign | None:
+    """The running campaign with this slug, or None: what a gift is attributed to."""
+    if not slug:
+        return None
+    return db.session.scalar(running(now).where(Campaign.slug == slug))
+
+
+def active_campaign(slug: str | None = None, now: datetime | None = None) -> Campaign | None:
+    """The campaign whose words to show: the named one if running, else the newest running."""
+    return named_campaign(slug, now) or db.session.scalar(running(now).limit(1))
 
 
 def prompt_copy(campaign: Campaign | None) -> PromptCopy:

@@ -37,6 +37,8 @@
   form.addEventListener("change", function (event) {
     if (event.target.name === "frequency" || event.target.name === "currency") { redraw(); }
     if (event.target.name === "custom_amount") { form.querySelector("#amount-other").checked = true; }
+    // Picking a suggestion clears the typed amount, which would otherwise win on the server.
+    if (event.target.name === "amount" && event.target.value !== "other") { form.custom_amount.value = ""; }
   });
   form.custom_amount.addEventListener("input", function () { form.querySelector("#amount-other").checked = true; });
 })();

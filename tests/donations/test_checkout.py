@@ -16,7 +16,7 @@ from membership.extensions import db
 from membership.models import CheckoutAttempt, CheckoutState, Donation, Frequency
 from membership.money import Money
 from tests.donations.conftest import GOOD, attempts, checked, give, sessions
-from tests.factories import make_campaign, make_member
+from tests.factories import FIXED_NOW, make_campaign, make_member
 
 
 def stripe_session(session_id: str):
@@ -300,14 +300,11 @@ def redis_url() -> str:
 
 def test_limits_in_redis_hold_across_workers(make_app):
     """Two app processes (gunicorn workers, or hosts) share one counter through Redis."""
-    import uuid
+    from membership.extensions import limiter
 
-    shared = {
-        "RATELIMIT_STORAGE_URI": redis_url(),
-        "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
-        "CHECKOUT_RATE_LIMIT": "3 per minute",
-    }
+    shared = {"RATELIMIT_STORAGE_URI": redis_url(), "CHECKOUT_RATE_LIMIT": "3 per minute"}
     app_a, app_b = make_app(**shared), make_app(**shared)
+    limiter.reset()  # empties the tests' own Redis database (15), left over from earlier runs
     # Two workers, one Stripe account: both talk to the first app's sandbox.
     app_b.extensions["stripe_client"] = app_a.extensions["stripe_client"]
     worker_a, worker_b = app_a.test_client(), app_b.test_client()
@@ -333,3 +330,18 @@ def test_stripe_shows_the_gift_in_the_readers_language(client, sandbox, lang, fr
     session = stripe_session(attempt.stripe_checkout_session_id)
     product = stripe_api.client().v1.products.retrieve(session.line_items.data[0].price.product)
     assert product.name == name and attempt.locale == lang and session.locale == lang
+
+
+def test_a_typed_amount_wins_over_a_ticked_suggestion_without_javascript(client, sandbox):
+    """Without the script nothing unticks the preselected suggestion; the typed amount is meant."""
+    assert give(client, amount="25", custom_amount="75").status_code == 303
+    assert [a.amount for a in attempts()] == [7500]
+
+
+def test_gifts_are_credited_only_to_the_campaign_the_link_named(client, sandbox):
+    running = make_campaign(slug="spring")
+    make_campaign(slug="ended", ends_at=FIXED_NOW)
+    give(client, campaign="ended", submission="1" * 32)
+    give(client, campaign="unknown", submission="2" * 32)
+    give(client, campaign="spring", submission="3" * 32)
+    assert [a.campaign_id for a in attempts()] == [None, None, running.id]

@@ -1,0 +1,115 @@
+"""Browser fixtures: the app served over real HTTP, and Debian's Chromium driven by Playwright.
+
+Without /usr/bin/chromium or the playwright package these tests skip, saying how to get them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from membership import create_app
+from membership.extensions import db
+from tests.conftest import Database
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, Page
+
+CHROMIUM = "/usr/bin/chromium"
+# Never a downloaded browser: the distribution's Chromium, headless, quiet on the network.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+HOW_TO_ENABLE = (
+    "browser tests need Chromium and Playwright: `apt-get install -y chromium`, "
+    "then `make test` (which installs playwright from requirements-dev.txt)"
+)
+
+
+def browser_missing() -> str | None:
+    if not os.access(CHROMIUM, os.X_OK):
+        return f"{CHROMIUM} not found; {HOW_TO_ENABLE}"
+    if importlib.util.find_spec("playwright") is None:
+        return f"playwright is not installed; {HOW_TO_ENABLE}"
+    return None
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: Flask
+
+
+@pytest.fixture
+def live_server(database: Database) -> Iterator[LiveServer]:
+    """A fresh app (fresh rate limits, fresh sandbox) on a free port, in a server thread."""
+    holder: dict[str, Flask] = {}
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        return holder["app"](environ, start_response)
+
+    # Port 0 picks a free port; the app is built after, as BASE_URL must name that port.
+    server = make_server("127.0.0.1", 0, wsgi, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    app = holder["app"] = create_app(database.config(BASE_URL=url))
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(url, app)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+        with app.app_context():
+            db.session.remove()
+            with db.engine.begin() as conn:
+                for table in reversed(db.metadata.sorted_tables):
+                    conn.execute(table.delete())
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    reason = browser_missing()
+    if reason:
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    context = browser.new_context(locale="en-US", viewport={"width": 1000, "height": 900})
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Page:
+    return context.new_page()
+
+
+@pytest.fixture
+def no_js_page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(locale="en-US", java_script_enabled=False)
+    yield context.new_page()
+    context.close()
