@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := app
 
-.PHONY: run test lint format translations clean
+.PHONY: run test lint format translations bench clean
 
 run: $(VENV)/.runtime  ## set up, migrate the database, serve on http://127.0.0.1:5000
 	$(BIN)/flask db upgrade
@@ -23,6 +23,11 @@ lint: $(VENV)/.dev
 format: $(VENV)/.dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+bench: $(VENV)/.dev  ## measure against baselines on PostgreSQL; writes bench/RESULTS.md
+	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
+	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+	$(BIN)/python -m bench.run
 
 translations: $(VENV)/.dev  ## extract new strings, update the Russian catalog, compile it
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --sort-by-file --project membership -o translations/messages.pot .

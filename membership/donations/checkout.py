@@ -92,10 +92,14 @@ def start_checkout(gift: Gift, attribution: Mapping[str, Any], member: Member | 
     if attempt is None:
         attempt = new_attempt(key, gift, attribution, member)
     campaign = db.session.get(Campaign, attempt.campaign_id) if attempt.campaign_id else None
-    # The attempt is committed first: even if Stripe fails now, the funnel shows the try.
-    session_id, url = stripe_api.create_checkout(
-        checkout_params(attempt, campaign, member), idempotency_key=attempt.idempotency_key
-    )
+    try:
+        session_id, url = stripe_api.create_checkout(
+            checkout_params(attempt, campaign, member), idempotency_key=attempt.idempotency_key
+        )
+    except stripe_api.PaymentProviderError:
+        db.session.commit()  # the try still counts in the funnel
+        raise
+    # One commit for the attempt and its session: the attempt is only flushed above.
     attempt.stripe_checkout_session_id = session_id
     db.session.commit()
     return url
@@ -122,7 +126,7 @@ def new_attempt(
     )
     db.session.add(attempt)
     try:
-        db.session.commit()
+        db.session.flush()
     except sa.exc.IntegrityError:
         # The same submission raced us here (a double click): use the attempt it wrote.
         db.session.rollback()

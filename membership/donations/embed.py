@@ -29,6 +29,7 @@ from flask_babel import force_locale
 from werkzeug.datastructures import Headers
 from werkzeug.http import parse_set_header
 
+from membership.cache import cached
 from membership.donations import checkout, services
 from membership.extensions import limiter
 
@@ -71,11 +72,14 @@ class CookielessResponse(Response):
 @limiter.exempt  # loaded by every reader of every article; a per-address limit hits whole NATs
 def script() -> Response:
     """The banner script, with every running campaign's copy in every language baked in."""
-    body = render_template(
-        "embed/embed.js",
-        copy=to_json(copy_table()),
-        give_url=current_app.config["BASE_URL"] + url_for("donations.give"),
-        default_lang=default_lang(),
+    body = cached(
+        "embed.js",
+        lambda: render_template(
+            "embed/embed.js",
+            copy=to_json(copy_table()),
+            give_url=current_app.config["BASE_URL"] + url_for("donations.give"),
+            default_lang=default_lang(),
+        ),
     )
     response = CookielessResponse(body, content_type="text/javascript; charset=utf-8")
     response.headers["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"

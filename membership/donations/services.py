@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import get_locale, gettext, lazy_gettext
 
+from membership.cache import cached
 from membership.extensions import db
 from membership.models import Campaign, Frequency
 from membership.money import Money, exponent
@@ -54,20 +55,37 @@ def running(now: datetime | None = None) -> sa.Select[tuple[Campaign]]:
     )
 
 
-def running_campaigns(limit: int, now: datetime | None = None) -> list[Campaign]:
-    return list(db.session.scalars(running(now).limit(limit)))
+RUNNING_LIMIT = 10  # more running appeals than this at once is not a real newsroom's case
 
 
-def named_campaign(slug: str | None, now: datetime | None = None) -> Campaign | None:
+def running_campaigns(limit: int = RUNNING_LIMIT) -> list[Campaign]:
+    """The newest running campaigns, read from the database at most every CACHE_SECONDS."""
+
+    def load() -> list[Campaign]:
+        found = list(db.session.scalars(running().limit(RUNNING_LIMIT)))
+        for campaign in found:
+            # Detached, fully loaded: safe to read from later requests and other threads.
+            db.session.expunge(campaign)
+        return found
+
+    return cached("campaigns:running", load)[:limit]
+
+
+def named_campaign(slug: str | None) -> Campaign | None:
     """The running campaign with this slug, or None: what a gift is attributed to."""
     if not slug:
         return None
-    return db.session.scalar(running(now).where(Campaign.slug == slug))
+    recent = running_campaigns()
+    found = next((c for c in recent if c.slug == slug), None)
+    if found is None and len(recent) == RUNNING_LIMIT:  # more are running than we keep
+        found = db.session.scalar(running().where(Campaign.slug == slug))
+    return found
 
 
-def active_campaign(slug: str | None = None, now: datetime | None = None) -> Campaign | None:
+def active_campaign(slug: str | None = None) -> Campaign | None:
     """The campaign whose words to show: the named one if running, else the newest running."""
-    return named_campaign(slug, now) or db.session.scalar(running(now).limit(1))
+    newest = running_campaigns(1)
+    return named_campaign(slug) or (newest[0] if newest else None)
 
 
 def prompt_copy(campaign: Campaign | None) -> PromptCopy:

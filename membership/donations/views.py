@@ -11,6 +11,7 @@ from flask_babel import get_locale, gettext
 from wtforms.fields.choices import SelectChoice
 
 from membership import stripe_api
+from membership.cache import cached
 from membership.donations import captcha, checkout, services
 from membership.donations.forms import ATTRIBUTION_FIELDS, DonationForm
 from membership.extensions import db, limiter
@@ -30,13 +31,20 @@ def global_limit() -> str:
 
 @bp.get("/")
 def prompt() -> str:
-    campaign = services.active_campaign(request.args.get("campaign"))
-    return render_template(
-        "donations/prompt.html",
-        copy=services.prompt_copy(campaign),
-        campaign=campaign,
-        give_url=url_for("donations.give", **attribution_args()),
-    )
+    """The busiest page: the same for every reader with the same language and link."""
+    give_args = attribution_args()
+    key = f"prompt:{get_locale()}:{request.query_string.decode('latin-1')}:{give_args}"
+
+    def render() -> str:
+        campaign = services.active_campaign(request.args.get("campaign"))
+        return render_template(
+            "donations/prompt.html",
+            copy=services.prompt_copy(campaign),
+            campaign=campaign,
+            give_url=url_for("donations.give", **give_args),
+        )
+
+    return cached(key, render)
 
 
 @bp.get("/give")

@@ -7,7 +7,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -28,13 +28,27 @@ class Outcome(enum.StrEnum):
 
 
 def receive(payload: dict[str, Any]) -> Outcome:
-    """Store a verified event (a known id is a no-op) and process it unless already done."""
+    """Store a verified event and apply it, in one transaction (one commit, one fsync).
+
+    If the handler fails, its writes and the insert roll back together and record_failure
+    stores the event with its error; if the process dies first, Stripe never got a 200 and
+    delivers it again. Either way no received event is lost.
+    """
     store(payload)
     return process(payload["id"])
 
 
 def store(payload: dict[str, Any]) -> None:
-    """Insert the raw event; a duplicate id, also one racing in right now, changes nothing."""
+    """Insert the raw event, uncommitted; a duplicate id, also one racing in now, is a no-op.
+
+    On PostgreSQL a second delivery's insert waits for the first one's transaction, then
+    finds the row (already applied) under the lock that process() takes.
+    """
+    statement = insert_event(payload).on_conflict_do_nothing()
+    db.session.execute(statement)
+
+
+def insert_event(payload: dict[str, Any], **extra: Any) -> Any:
     values = {
         "id": payload["id"],
         "type": payload["type"],
@@ -44,11 +58,10 @@ def store(payload: dict[str, Any]) -> None:
         "payload": payload,
         "received_at": datetime.now(UTC),
         "attempts": 0,
+        **extra,
     }
     dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(StripeEvent).values(**values).on_conflict_do_nothing()
-    db.session.execute(statement)
-    db.session.commit()
+    return dialect.insert(StripeEvent).values(**values)
 
 
 def process(event_id: str, force: bool = False) -> Outcome:
@@ -67,7 +80,8 @@ def process(event_id: str, force: bool = False) -> Outcome:
     if row.processed_at is not None and not force:
         db.session.commit()
         return Outcome.DUPLICATE
-    event = Event.from_payload(row.payload)
+    payload = row.payload
+    event = Event.from_payload(payload)
     handler = HANDLERS.get(event.type)
     try:
         if handler is None:
@@ -80,20 +94,22 @@ def process(event_id: str, force: bool = False) -> Outcome:
         db.session.commit()
     except Exception as exc:
         db.session.rollback()
-        record_failure(event, exc)
+        record_failure(payload, event, exc)
         return Outcome.FAILED
     log.info("event processed", extra={"fields": fields(event)})
     return Outcome.PROCESSED if handler else Outcome.IGNORED
 
 
-def record_failure(event: Event, exc: Exception) -> None:
-    """Count the attempt and keep the error, in a transaction of its own."""
-    message = describe(exc)
+def record_failure(payload: dict[str, Any], event: Event, exc: Exception) -> None:
+    """Store the event (the rollback took a fresh insert away) with its error and attempt."""
+    message = describe(exc)[:MAX_ERROR_LENGTH]
     log.warning("event handler failed", extra={"fields": fields(event) | {"error": message}})
+    statement = insert_event(payload, attempts=1, last_error=message)
     db.session.execute(
-        update(StripeEvent)
-        .where(StripeEvent.id == event.id)
-        .values(attempts=StripeEvent.attempts + 1, last_error=message[:MAX_ERROR_LENGTH])
+        statement.on_conflict_do_update(
+            index_elements=[StripeEvent.id],
+            set_={"attempts": StripeEvent.attempts + 1, "last_error": message},
+        )
     )
     db.session.commit()
 

@@ -1,0 +1,1 @@
+"""Performance harness: the service measured against baselines on the same machine, same run."""

@@ -1,0 +1,1 @@
+"""Minimal apps doing the least possible version of a job, for ratios."""

@@ -1,0 +1,189 @@
+"""Staff side at scale: seed time, overview and member search on 200k members, CSV export."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any
+
+import psycopg
+from sqlalchemy import event
+
+from bench.results import Row
+from bench.servers import BIN, ROOT
+
+MEMBERS = int(os.environ.get("BENCH_MEMBERS", "200000"))
+RUNS = 20
+STAFF_EMAIL = "bench-admin@newsroom.example"
+STAFF_PASSWORD = "a long bench passphrase 42"
+
+
+def flask(
+    database_url: str, *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "APP_ENV": "development",
+        "LOG_LEVEL": "WARNING",
+    }
+    return subprocess.run(
+        [str(BIN / "flask"), "--app", "app", *args],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+
+def seed(database_url: str) -> list[Row]:
+    started = time.perf_counter()
+    flask(database_url, "demo", "seed", "--members", str(MEMBERS))
+    seconds = time.perf_counter() - started
+    with psycopg.connect(database_url) as conn:
+        members = conn.execute("SELECT count(*) FROM member").fetchone()[0]  # type: ignore[index]
+        gifts = conn.execute("SELECT count(*) FROM donation").fetchone()[0]  # type: ignore[index]
+        conn.execute("ANALYZE")
+    flask(
+        database_url,
+        "staff",
+        "create",
+        STAFF_EMAIL,
+        "--role",
+        "admin",
+        "--password-stdin",
+        stdin=STAFF_PASSWORD + "\n",
+    )
+    return [
+        Row(
+            what=f"`flask demo seed --members {MEMBERS}` (PostgreSQL)",
+            ours=f"{seconds:.0f} s for {members:,} members, {gifts:,} donations",
+            baseline="-",
+            goal="< 120 s",
+            met=seconds < 120,
+            note="bulk inserts",
+        )
+    ]
+
+
+def signed_in_client(database_url: str) -> Any:
+    from membership import create_app
+    from membership.config import DevelopmentConfig
+
+    config = type(
+        "BenchDashboard",
+        (DevelopmentConfig,),
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "WTF_CSRF_ENABLED": False,
+            "LOG_LEVEL": "WARNING",
+            "LOGIN_RATE_LIMIT_IP": "1000 per minute",
+            "LOGIN_RATE_LIMIT_ACCOUNT": "1000 per minute",
+        },
+    )
+    app = create_app(config)
+    client = app.test_client()
+    response = client.post("/staff/login", data={"email": STAFF_EMAIL, "password": STAFF_PASSWORD})
+    assert response.status_code == 302, response.status_code
+    return app, client
+
+
+def timed(client: Any, url: str) -> tuple[float, list[tuple[str, Any]]]:
+    """Median ms of RUNS requests, and the SQL the last one ran (for the bare-SQL baseline)."""
+    from membership.extensions import db
+
+    statements: list[tuple[str, Any]] = []
+
+    def capture(
+        conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+    ) -> None:
+        statements.append((statement, parameters))
+
+    times = []
+    for _ in range(RUNS + 2):
+        statements.clear()
+        with client.application.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", capture)
+        started = time.perf_counter()
+        response = client.get(url)
+        times.append((time.perf_counter() - started) * 1000)
+        event.remove(engine, "before_cursor_execute", capture)
+        assert response.status_code == 200, (url, response.status_code)
+    return statistics.median(times[2:]), list(statements)
+
+
+def bare_sql(database_url: str, statements: list[tuple[str, Any]]) -> float:
+    """Median ms to run the same statements straight through psycopg."""
+    times = []
+    with psycopg.connect(database_url) as conn:
+        for _ in range(RUNS + 2):
+            started = time.perf_counter()
+            for statement, parameters in statements:
+                conn.execute(statement, parameters).fetchall()  # type: ignore[arg-type]
+            times.append((time.perf_counter() - started) * 1000)
+            conn.rollback()
+    return statistics.median(times[2:])
+
+
+def pages(database_url: str) -> list[Row]:
+    _app, client = signed_in_client(database_url)
+    rows = []
+    for label, url, goal_ms in (
+        ("overview `/staff/` (last 12 months)", "/staff/", 300),
+        ("member search `/staff/members?q=reader12`", "/staff/members?q=reader12", 50),
+    ):
+        ours, statements = timed(client, url)
+        bare = bare_sql(
+            database_url, [s for s in statements if s[0].lstrip().upper().startswith("SELECT")]
+        )
+        ratio = ours / bare if bare else float("inf")
+        rows.append(
+            Row(
+                what=f"{label}, {MEMBERS:,} members",
+                ours=f"median {ours:.0f} ms of {RUNS}",
+                baseline=f"same SQL via psycopg: {bare:.0f} ms ({len(statements)} statements)",
+                goal=f"< {goal_ms} ms; <= 1.5x bare SQL",
+                met=ours < goal_ms and ratio <= 1.5,
+                note=f"ratio {ratio:.2f}",
+            )
+        )
+    return rows
+
+
+def export(database_url: str) -> list[Row]:
+    """Streams the donations CSV in a separate process, to read its own peak memory."""
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.export_worker", database_url, STAFF_EMAIL, STAFF_PASSWORD],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    ours = json.loads(out.strip().splitlines()[-1])
+    started = time.perf_counter()
+    copy = "\\copy (SELECT d.id, m.public_id, d.paid_at, d.kind, d.status, d.amount, d.currency, d.amount_refunded, d.fee, d.net, d.article_url, d.utm_source, d.utm_campaign FROM donation d JOIN member m ON m.id = d.member_id ORDER BY d.id) TO '/dev/null' CSV HEADER"
+    subprocess.run(["psql", psql_url(database_url), "-qc", copy], check=True)
+    psql_seconds = time.perf_counter() - started
+    psql_rate = ours["rows"] / psql_seconds
+    rate = ours["rows"] / ours["seconds"]
+    return [
+        Row(
+            what=f"CSV export of {ours['rows']:,} donations (admin, streamed)",
+            ours=f"{rate:,.0f} rows/s, peak RSS {ours['max_rss_mb']:.0f} MB",
+            baseline=f"psql \\copy: {psql_rate:,.0f} rows/s",
+            goal=">= 0.25x psql; RSS < 200 MB",
+            met=rate >= 0.25 * psql_rate and ours["max_rss_mb"] < 200,
+            note=f"ratio {rate / psql_rate:.2f}",
+        )
+    ]
+
+
+def psql_url(database_url: str) -> str:
+    return database_url  # libpq understands the same URL, options included

@@ -1,0 +1,69 @@
+"""A Stripe stand-in in its own process: makes realistic events, then serves the API for them.
+
+`python -m bench.stripe_server --port P --checkouts N --out events.jsonl` pays N checkouts
+(two in three monthly, the rest one-off) in the sandbox, writes every webhook payload it
+would send to `out`, prints "ready", and serves the sandbox's API until killed, so the
+service's handlers can fetch the objects those events name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from werkzeug.serving import make_server
+
+from membership.sandbox import Sandbox
+
+
+def checkout_params(n: int) -> dict[str, Any]:
+    recurring = n % 3 != 0
+    price: dict[str, Any] = {
+        "currency": ("usd", "eur", "gbp")[n % 3],
+        "unit_amount": 500 + (n % 7) * 500,
+        "product_data": {"name": "Support independent reporting"},
+    }
+    params: dict[str, Any] = {
+        "mode": "subscription" if recurring else "payment",
+        "success_url": "https://news.example/thanks?session_id={CHECKOUT_SESSION_ID}",
+        "cancel_url": "https://news.example/give",
+        "line_items": [{"quantity": 1, "price_data": price}],
+        "metadata": {"attempt": f"bench{n:08d}", "campaign": "", "frequency": "month"},
+    }
+    if recurring:
+        price["recurring"] = {"interval": "month"}
+    else:
+        params["submit_type"] = "donate"
+        params["customer_creation"] = "always"
+    return params
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--checkouts", type=int, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    payloads: list[bytes] = []
+
+    def capture(payload: bytes, headers: dict[str, str]) -> int:
+        payloads.append(payload)
+        return 200
+
+    sandbox = Sandbox(webhook_target=capture)
+    client = sandbox.client()
+    for n in range(args.checkouts):
+        session = client.v1.checkout.sessions.create(params=checkout_params(n))  # type: ignore[arg-type]
+        sandbox.pay(session.id, email=f"reader{n}@bench.example")
+    with args.out.open("w") as out:
+        for payload in payloads:
+            out.write(json.dumps(json.loads(payload)) + "\n")
+    server = make_server("127.0.0.1", args.port, sandbox.wsgi_app(), threaded=True)
+    print("ready", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

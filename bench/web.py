@@ -1,0 +1,81 @@
+"""Page serving: prompt page and banner script against bare Flask; the banner's weight."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from bench.db import production_env
+from bench.loadgen import wrk
+from bench.results import Row
+from bench.servers import gunicorn
+
+WORKERS = 2
+
+
+def pages(database_url: str) -> list[Row]:
+    """Peak requests/s (closed loop) and p99 at 80% of that peak (paced)."""
+    rows = []
+    with (
+        gunicorn("app:app", production_env(database_url), WORKERS) as ours,
+        gunicorn("bench.baselines.bare_flask:app", {}, WORKERS) as bare,
+    ):
+        wrk(bare + "/", seconds=2)  # warm both up: imports, connection pools, caches
+        baseline = wrk(bare + "/", seconds=8)
+        for path, label in (("/", "prompt page"), ("/embed.js", "banner script")):
+            wrk(ours + path, seconds=2)
+            peak = wrk(ours + path, seconds=8)
+            paced = wrk(ours + path, seconds=8, rate=0.8 * peak.rps)
+            ratio = peak.rps / baseline.rps
+            rows.append(
+                Row(
+                    what=f"{label} `{path}`, gunicorn {WORKERS} workers",
+                    ours=f"{peak.rps:.0f} req/s; p99 {paced.p99_ms:.1f} ms at {paced.rps:.0f} req/s (80%)",
+                    baseline=f"bare Flask {baseline.rps:.0f} req/s",
+                    goal="ratio >= 0.6; p99 < 50 ms at 80% of peak",
+                    met=ratio >= 0.6 and paced.p99_ms < 50 and peak.errors == paced.errors == 0,
+                    note=f"ratio {ratio:.2f}; errors {peak.errors + paced.errors}",
+                )
+            )
+    return rows
+
+
+def banner_weight(database_url: str) -> list[Row]:
+    """Everything the browser fetches for the banner on the demo article, in real Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    with gunicorn("app:app", production_env(database_url), 1) as ours:
+        ours_host = urlsplit(ours).netloc
+        fetched: list[tuple[str, int]] = []
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path="/usr/bin/chromium",
+                args=[
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                ],
+            )
+            page = browser.new_page()
+            page.on("requestfinished", lambda r: fetched.append((r.url, _size(r))))
+            page.goto(ours + "/demo/article", wait_until="networkidle")
+            cookies = page.context.cookies()
+            browser.close()
+    banner = [(url, size) for url, size in fetched if not url.startswith(ours + "/demo/article")]
+    third_party = [url for url, _ in banner if urlsplit(url).netloc != ours_host]
+    total = sum(size for _, size in banner)
+    return [
+        Row(
+            what="banner weight on `/demo/article` (Chromium)",
+            ours=f"{total:,} bytes in {len(banner)} request(s); {len(third_party)} third-party; {len(cookies)} cookies",
+            baseline="-",
+            goal="< 15 KB, 0 third-party requests",
+            met=total < 15_000 and not third_party,
+            note="headers and bodies as sent",
+        )
+    ]
+
+
+def _size(request) -> int:  # type: ignore[no-untyped-def]
+    sizes = request.sizes()
+    return int(sizes["responseBodySize"] + sizes["responseHeadersSize"])

@@ -1,0 +1,190 @@
+"""Webhook ingestion on PostgreSQL: the service's endpoint against a verify-and-insert floor."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.client
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import psycopg
+
+from bench.db import production_env
+from bench.results import Row
+from bench.servers import ROOT, free_port, gunicorn, stop
+
+SECRET = "whsec_bench_not_a_real_secret"
+WORKERS = 2
+PEAK_EVENTS = 1500
+RATE = 140
+SECONDS = 60
+CHECKOUTS = 1000  # about 11 events each: enough distinct events for both runs
+
+
+def sign(payload: bytes) -> str:
+    stamp = int(time.time())
+    digest = hmac.new(SECRET.encode(), f"{stamp}.".encode() + payload, hashlib.sha256).hexdigest()
+    return f"t={stamp},v1={digest}"
+
+
+def post(base: str, payload: bytes) -> int:
+    host, port = base.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        conn.request(
+            "POST",
+            "/stripe/webhook",
+            body=payload,
+            headers={"Content-Type": "application/json", "Stripe-Signature": sign(payload)},
+        )
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    except OSError:
+        return 0
+    finally:
+        conn.close()
+
+
+def closed_loop(base: str, events: list[bytes], concurrency: int = 8) -> tuple[float, int]:
+    """Events/s with `concurrency` senders as fast as the server answers; and the errors."""
+    started = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        statuses = list(pool.map(lambda e: post(base, e), events))
+    elapsed = time.perf_counter() - started
+    return len(events) / elapsed, sum(1 for s in statuses if s != 200)
+
+
+def paced(base: str, events: list[bytes], rate: float) -> tuple[list[float], int]:
+    """Offer `rate` events/s on a fixed schedule; latency counts from when each was due."""
+    start = time.perf_counter() + 0.5
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    cursor = iter(range(len(events)))
+
+    def sender() -> None:
+        nonlocal errors
+        while True:
+            with lock:
+                index = next(cursor, None)
+            if index is None:
+                return
+            due = start + index / rate
+            time.sleep(max(0.0, due - time.perf_counter()))  # the schedule, not a measurement
+            status = post(base, events[index])
+            with lock:
+                latencies.append((time.perf_counter() - due) * 1000)
+                errors += status != 200
+
+    threads = [threading.Thread(target=sender) for _ in range(48)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, errors
+
+
+def stand_in(out: Path) -> tuple[subprocess.Popen[str], int]:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bench.stripe_server",
+            "--port",
+            str(port),
+            "--checkouts",
+            str(CHECKOUTS),
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    line = process.stdout.readline() if process.stdout else ""
+    if line.strip() != "ready":
+        stop(process)  # type: ignore[arg-type]
+        raise RuntimeError("the Stripe stand-in did not start")
+    return process, port
+
+
+def ingestion(database_url: str) -> list[Row]:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "events.jsonl"
+        process, port = stand_in(out)
+        try:
+            events = [json.dumps(json.loads(line)).encode() for line in out.open()]
+            return measure(database_url, port, events)
+        finally:
+            stop(process)  # type: ignore[arg-type]
+
+
+def measure(database_url: str, port: int, events: list[bytes]) -> list[Row]:
+    needed = PEAK_EVENTS + RATE * SECONDS
+    if len(events) < needed:
+        raise RuntimeError(f"only {len(events)} events made; need {needed}")
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE bench_min_event (id text PRIMARY KEY, type text, payload jsonb)")
+    ours_env = production_env(
+        database_url,
+        STRIPE_API_BASE=f"http://127.0.0.1:{port}",
+        STRIPE_WEBHOOK_SECRET=SECRET,
+        STRIPE_SECRET_KEY="sk_test_bench_not_a_real_key",
+        LOG_LEVEL="WARNING",
+    )
+    floor_env = {"STRIPE_WEBHOOK_SECRET": SECRET, "BENCH_MIN_DATABASE_URL": database_url}
+    peak_set, paced_set = events[:PEAK_EVENTS], events[PEAK_EVENTS:needed]
+    with (
+        gunicorn("app:app", ours_env, WORKERS) as ours,
+        gunicorn("bench.baselines.webhook_min:app", floor_env, WORKERS) as floor,
+    ):
+        floor_rate, floor_errors = closed_loop(floor, peak_set)
+        ours_rate, ours_errors = closed_loop(ours, peak_set)
+        latencies, paced_errors = paced(ours, paced_set, RATE)
+    lost = count_unprocessed(database_url, paced_set)
+    p99 = statistics.quantiles(latencies, n=100)[-1]
+    ratio = ours_rate / floor_rate
+    return [
+        Row(
+            what=f"webhook ingestion, PostgreSQL, gunicorn {WORKERS} workers (real event mix)",
+            ours=f"{ours_rate:.0f} events/s ({ours_errors} errors)",
+            baseline=f"verify + insert only: {floor_rate:.0f} events/s ({floor_errors} errors)",
+            goal="ratio >= 0.5",
+            met=ratio >= 0.5 and ours_errors == 0,
+            note=f"ratio {ratio:.2f}; {PEAK_EVENTS} events, 8 senders",
+        ),
+        Row(
+            what=f"webhooks offered at {RATE}/s for {SECONDS} s",
+            ours=f"p99 {p99:.0f} ms, median {statistics.median(latencies):.0f} ms; {paced_errors} errors; {lost} lost",
+            baseline="-",
+            goal="p99 < 500 ms, 0 errors, 0 lost",
+            met=p99 < 500 and paced_errors == 0 and lost == 0,
+            note=f"{len(paced_set)} events; latency from each event's scheduled time",
+        ),
+    ]
+
+
+def count_unprocessed(database_url: str, events: list[bytes]) -> int:
+    """Events sent but not stored and applied: what a crash or a bug would have lost."""
+    ids = [json.loads(e)["id"] for e in events]
+    with psycopg.connect(database_url) as conn:
+        done = conn.execute(
+            "SELECT count(*) FROM stripe_event WHERE id = ANY(%s) AND processed_at IS NOT NULL",
+            (ids,),
+        ).fetchone()
+    return len(set(ids)) - int(done[0] if done else 0)
+
+
+Measure = Callable[[str], list[Row]]
