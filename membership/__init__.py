@@ -8,9 +8,9 @@ from typing import Any
 
 from flask import Flask
 
-from membership import errors, health, logs, stripe_api
+from membership import errors, health, i18n, logs, stripe_api
 from membership.config import Config, config_from_env
-from membership.extensions import babel, csrf, db, limiter, login_manager, migrate
+from membership.extensions import csrf, db, limiter, login_manager, migrate
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -75,7 +75,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
-    babel.init_app(app, locale_selector=select_locale)
+    i18n.register(app)
     login_manager.init_app(app)
     from membership import models  # noqa: F401  (registers the tables on db.metadata)
     from membership.dashboard import auth  # noqa: F401  (registers the staff user loader)
@@ -100,12 +100,6 @@ def configure_sqlite(app: Flask) -> None:
         cursor.close()
 
 
-def select_locale() -> str | None:
-    from flask import current_app, request
-
-    return request.accept_languages.best_match(current_app.config["LANGUAGES"])
-
-
 def register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
@@ -120,9 +114,20 @@ def register_template_helpers(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     app.register_blueprint(health.bp)
+    from membership.donations.embed import bp as embed_bp
     from membership.donations.views import bp as donations_bp
 
     app.register_blueprint(donations_bp)
+    app.register_blueprint(embed_bp)
+    from membership.webhooks.views import bp as webhooks_bp
+
+    app.register_blueprint(webhooks_bp)
+    from membership.dashboard import bp as dashboard_bp
+
+    app.register_blueprint(dashboard_bp)
+    from membership.account.views import bp as account_bp
+
+    app.register_blueprint(account_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -26,7 +26,7 @@ def cached(key: str, compute: Callable[[], T]) -> T:
     now = time.monotonic()
     hit = store.get(key)
     if hit is not None and now - hit[0] < ttl:
-        return hit[1]  # type: ignore[no-any-return]
+        return hit[1]
     # Two threads may both compute on a miss; either result is right.
     value = compute()
     if len(store) >= MAX_ENTRIES:

@@ -100,6 +100,8 @@ class Config:
     BABEL_DEFAULT_LOCALE = "en"
     CURRENCIES = [c.upper() for c in env_list("CURRENCIES", "USD,EUR,GBP")]
     DEFAULT_CURRENCY = os.environ.get("DEFAULT_CURRENCY", "USD").upper()
+    # How long a worker reuses read-mostly data (running campaigns, the banner script).
+    CACHE_SECONDS = env_int("CACHE_SECONDS", 30)
     # Hosts whose articles may be recorded as a gift's source (empty: any http(s) URL).
     ARTICLE_HOSTS = [h.lower() for h in env_list("ARTICLE_HOSTS", "")]
     # Gift bounds in major units per currency; unset ones default to 3 and 10,000 (x100 for
@@ -143,6 +145,26 @@ class Config:
     LOGIN_RATE_LIMIT_IP = os.environ.get("LOGIN_RATE_LIMIT_IP", "20 per 15 minutes")
     LOGIN_RATE_LIMIT_ACCOUNT = os.environ.get("LOGIN_RATE_LIMIT_ACCOUNT", "5 per 15 minutes")
 
+    # Email (membership/mail/). Without MAIL_SERVER, `flask outbox send` logs each email (no
+    # address, no body) and keeps it viewable at /staff/emails instead of delivering it.
+    MAIL_TIMEOUT = env_int("MAIL_TIMEOUT", 30)  # seconds per SMTP operation
+    MAIL_RENEWAL_RECEIPTS = env_bool("MAIL_RENEWAL_RECEIPTS", True)  # a receipt per renewal
+    OUTBOX_BATCH_SIZE = env_int("OUTBOX_BATCH_SIZE", 100)  # emails per pass of the sender
+    OUTBOX_POLL_SECONDS = env_int("OUTBOX_POLL_SECONDS", 10)  # `--forever`: wait when idle
+
+    # Donor self-service (account/). A sign-in link works once, for this many minutes; a donor
+    # session ends after DONOR_IDLE_MINUTES without a request or DONOR_SESSION_HOURS after
+    # sign-in. Link requests are throttled per client address and per submitted email.
+    DONOR_LINK_MINUTES = env_int("DONOR_LINK_MINUTES", 30)
+    DONOR_IDLE_MINUTES = env_int("DONOR_IDLE_MINUTES", 30)
+    DONOR_SESSION_HOURS = env_int("DONOR_SESSION_HOURS", 4)
+    ACCOUNT_LINK_RATE_LIMIT = os.environ.get("ACCOUNT_LINK_RATE_LIMIT", "10 per 15 minutes")
+    ACCOUNT_LINK_RATE_LIMIT_EMAIL = os.environ.get(
+        "ACCOUNT_LINK_RATE_LIMIT_EMAIL", "3 per 15 minutes"
+    )
+    # Sign-in and manage POSTs per client address (link guessing is hopeless; this caps noise).
+    ACCOUNT_ACTION_RATE_LIMIT = os.environ.get("ACCOUNT_ACTION_RATE_LIMIT", "30 per 10 minutes")
+
     @classmethod
     def validate(cls, settings: dict) -> None:
         """Raise ConfigError when the settings are unsafe for this environment."""
@@ -170,6 +192,7 @@ class TestConfig(Config):
     CURRENCIES = ["USD", "EUR", "GBP", "JPY"]
     DEFAULT_CURRENCY = "USD"
     ARTICLE_HOSTS: list[str] = []
+    CACHE_SECONDS = 0  # tests see every change at once; test_cache.py turns it on
     AMOUNT_MIN: dict[str, str] = {}
     AMOUNT_MAX: dict[str, str] = {}
     CHECKOUT_RATE_LIMIT = "5 per 10 minutes"

@@ -180,11 +180,18 @@ class Member(TimestampMixin, Model):
     # A one-off gift keeps a member active until this moment.
     active_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Part of every sign-in link and donor session (account/tokens.py): rotating it burns
+    # outstanding links and ends the donor's session, server-side. NULL until a link is asked for.
+    login_nonce: Mapped[str | None] = mapped_column(String(64))
 
     donations: Mapped[list[Donation]] = relationship(back_populates="member")
     recurring_donations: Mapped[list[RecurringDonation]] = relationship(back_populates="member")
 
-    __table_args__ = (Index("ix_member_created_at", "created_at"),)
+    __table_args__ = (
+        Index("ix_member_created_at", "created_at"),
+        # The unique index's collation cannot serve LIKE 'prefix%' on PostgreSQL; this can.
+        Index("ix_member_email_prefix", "email", postgresql_ops={"email": "text_pattern_ops"}),
+    )
 
     def __repr__(self) -> str:  # no PII in reprs: they end up in logs and tracebacks
         return f"<Member {self.id} {self.status}>"
@@ -205,7 +212,7 @@ class RecurringDonation(AttributionMixin, MoneyMixin, TimestampMixin, Model):
     current_period_end: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancel_at_period_end: Mapped[bool] = mapped_column(default=False)
     paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     canceled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     cancellation_reason: Mapped[str | None] = mapped_column(String(500))
     # `created` of the newest Stripe event applied; older events must not move state back.
@@ -225,7 +232,7 @@ class Donation(AttributionMixin, MoneyMixin, TimestampMixin, Model):
     """One payment that succeeded at least once; refunds and disputes are recorded on it."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="RESTRICT"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="RESTRICT"))
     recurring_donation_id: Mapped[int | None] = mapped_column(
         ForeignKey("recurring_donation.id", ondelete="SET NULL"), index=True
     )
@@ -257,7 +264,14 @@ class Donation(AttributionMixin, MoneyMixin, TimestampMixin, Model):
         CheckConstraint(
             "amount_refunded >= 0 AND amount_refunded <= amount", name="refund_within_amount"
         ),
-        Index("ix_donation_paid_at", "paid_at"),
+        # Covering on PostgreSQL: the overview's sums read the index alone.
+        Index(
+            "ix_donation_paid_at",
+            "paid_at",
+            postgresql_include=["currency", "amount", "amount_refunded", "status", "kind"],
+        ),
+        # A member's gifts in order: last-gift sorts, totals per page, the timeline.
+        Index("ix_donation_member_paid_at", "member_id", "paid_at"),
         Index("ix_donation_currency_paid_at", "currency", "paid_at"),
     )
 

@@ -133,3 +133,119 @@ def list_events(created_since: int, types: list[str]) -> list[dict[str, Any]]:
     params: Any = {"created": {"gte": created_since}, "types": types, "limit": 100}
     page = client().v1.events.list(params=params)
     return [event.to_dict(for_json=True) for event in reversed(list(page.auto_paging_iter()))]
+
+
+# Donor self-service (account/): changes to a recurring gift. Each returns nothing: our rows
+# change only when Stripe's webhook confirms the change (webhooks/subscriptions.py).
+
+
+def _modify_subscription(subscription_id: str, params: dict[str, Any], what: str) -> None:
+    try:
+        client().v1.subscriptions.update(subscription_id, params=params)  # type: ignore[arg-type]
+    except stripe.StripeError as exc:
+        raise PaymentProviderError(f"{what} failed: {type(exc).__name__}") from exc
+
+
+def update_subscription_price(
+    subscription_id: str, amount: int, currency: str, interval: str
+) -> None:
+    """Give the subscription's only item a new amount and/or interval from the next period."""
+    try:
+        sub = client().v1.subscriptions.retrieve(subscription_id)
+    except stripe.StripeError as exc:
+        raise PaymentProviderError(f"subscription not read: {type(exc).__name__}") from exc
+    item = sub["items"]["data"][0]
+    product = item["price"]["product"]
+    price_data = {
+        "currency": currency.lower(),
+        "unit_amount": amount,
+        "recurring": {"interval": interval},
+        "product": product if isinstance(product, str) else product["id"],
+    }
+    params = {
+        "items": [{"id": item["id"], "price_data": price_data, "quantity": 1}],
+        # A donation is not a service used part-way: the new amount starts next period.
+        "proration_behavior": "none",
+    }
+    _modify_subscription(subscription_id, params, "subscription price update")
+
+
+def pause_subscription(subscription_id: str, resumes_at: int) -> None:
+    """Skip collection until `resumes_at` (epoch seconds); invoices meanwhile are voided."""
+    params = {"pause_collection": {"behavior": "void", "resumes_at": resumes_at}}
+    _modify_subscription(subscription_id, params, "subscription pause")
+
+
+def resume_subscription(subscription_id: str) -> None:
+    # An empty string is how Stripe's API unsets a field.
+    _modify_subscription(subscription_id, {"pause_collection": ""}, "subscription resume")
+
+
+def cancel_subscription_at_period_end(subscription_id: str, comment: str | None = None) -> None:
+    """Stop renewing after the paid period; the donor's optional words go to Stripe only."""
+    params: dict[str, Any] = {"cancel_at_period_end": True}
+    if comment:
+        params["cancellation_details"] = {"comment": comment}
+    _modify_subscription(subscription_id, params, "subscription cancel at period end")
+
+
+def cancel_subscription_now(subscription_id: str) -> None:
+    """End the subscription at once (erasure), without a final invoice or proration."""
+    try:
+        client().v1.subscriptions.cancel(subscription_id)
+    except stripe.InvalidRequestError as exc:
+        if "already been canceled" in str(exc.user_message or exc):
+            return  # the goal is reached either way
+        raise PaymentProviderError(f"subscription cancel failed: {exc.code}") from exc
+    except stripe.StripeError as exc:
+        raise PaymentProviderError(f"subscription cancel failed: {type(exc).__name__}") from exc
+
+
+def forget_customer_details(customer_id: str) -> None:
+    """Blank the email and name Stripe holds for an erased donor (its payments records remain)."""
+    try:
+        client().v1.customers.update(customer_id, params={"email": "", "name": ""})
+    except stripe.StripeError as exc:
+        raise PaymentProviderError(f"customer not updated: {type(exc).__name__}") from exc
+
+
+def create_portal_session(customer_id: str, return_url: str) -> str:
+    """A Billing Portal session where the donor updates their card; returns its URL."""
+    try:
+        session = client().v1.billing_portal.sessions.create(
+            params={"customer": customer_id, "return_url": return_url}
+        )
+    except stripe.StripeError as exc:
+        raise PaymentProviderError(f"portal session not created: {type(exc).__name__}") from exc
+    return session.url
+
+
+# Email reminders (mail/card_expiry.py) ----------------------------------------------------
+
+
+def default_card(subscription_id: str) -> dict[str, Any] | None:
+    """The card the subscription's next payment will use: id, brand, last4 and expiry, or None.
+
+    The subscription's own default payment method wins over the customer's, as in Stripe's
+    billing; never the card number, which Stripe does not give out anyway.
+    """
+    sub = retrieve_subscription(subscription_id)
+    pm_id = _id_of(sub.get("default_payment_method"))
+    if pm_id is None and sub.get("customer"):
+        customer = retrieve_customer(_id_of(sub["customer"]) or "")
+        pm_id = _id_of((customer.get("invoice_settings") or {}).get("default_payment_method"))
+    if pm_id is None:
+        return None
+    pm = client().v1.payment_methods.retrieve(pm_id).to_dict(for_json=True)
+    card = pm.get("card") if pm.get("type") == "card" else None
+    if not card:
+        return None
+    fields = ("brand", "last4", "exp_month", "exp_year")
+    return {"id": pm["id"], **{name: card[name] for name in fields}}
+
+
+def _id_of(value: Any) -> str | None:
+    """An expandable field's id, whether Stripe gave the id or the object."""
+    if isinstance(value, dict):
+        return value.get("id")
+    return value or None

@@ -21,7 +21,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 
 from membership import create_app, normalise_database_url
 from membership.config import TestConfig
-from membership.extensions import db
+from membership.extensions import db, limiter
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 BACKENDS = ["sqlite", "postgresql"] if TEST_DATABASE_URL else ["sqlite"]
@@ -124,6 +124,14 @@ def make_app(database: Database) -> Iterator[Callable[..., Flask]]:
             if index == 0:
                 empty_tables()
             db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def forget_default_rate_limits() -> Iterator[None]:
+    """The Limiter is one object for every app this process builds, and it keeps the first
+    RATELIMIT_DEFAULT it is given: a test that sets one must not limit the tests after it."""
+    yield
+    limiter.limit_manager.set_default_limits([])
 
 
 @pytest.fixture

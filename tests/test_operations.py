@@ -72,9 +72,9 @@ def test_unmatched_paths_are_not_logged_and_bad_request_ids_are_replaced(client,
 
 
 @pytest.fixture
-def error_app(database):
+def error_app(make_app):
     """An app with routes that fail on purpose, run as in production (exceptions not propagated)."""
-    app = create_app(database.config(PROPAGATE_EXCEPTIONS=False, TESTING=False))
+    app = make_app(PROPAGATE_EXCEPTIONS=False, TESTING=False)
 
     @app.get("/test/boom")
     def boom():
@@ -138,8 +138,8 @@ def test_405_keeps_the_allow_header(client):
     assert response.is_json
 
 
-def test_behind_a_proxy_client_address_and_scheme_come_from_forwarded_headers(database):
-    app = create_app(database.config(PROXY_COUNT=1))
+def test_behind_a_proxy_client_address_and_scheme_come_from_forwarded_headers(make_app):
+    app = make_app(PROXY_COUNT=1)
     seen = {}
 
     @app.get("/test/whoami")

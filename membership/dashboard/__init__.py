@@ -1,1 +1,21 @@
-"""Staff side: sign-in, metrics, members, exports, campaigns and audit."""
+"""Staff side: sign-in, metrics, members, exports, campaigns, webhook inbox and audit."""
+
+from flask import Blueprint
+
+bp = Blueprint("dashboard", __name__, url_prefix="/staff")
+
+# Each module adds its routes to `bp`; importing them here registers them.
+from membership.dashboard import (  # noqa: E402, F401
+    access,
+    audit_views,
+    auth,
+    campaigns,
+    emails,
+    exports,
+    inbox,
+    layout,
+    login,
+    members,
+    overview,
+    staff,
+)

@@ -1,11 +1,30 @@
-"""Loads the signed-in staff user for Flask-Login, checked against the database each request."""
+"""Staff sessions: the Flask-Login user loader, and the checks every /staff request passes."""
 
 from __future__ import annotations
 
 import hmac
+import logging
+import time
 
+from flask import abort, current_app, flash, g, redirect, request, session, url_for
+from flask_login import current_user, logout_user
+from werkzeug.wrappers import Response
+
+from membership.dashboard import bp
+from membership.dashboard.access import is_marked
+from membership.dashboard.audit import record
 from membership.extensions import db, login_manager
 from membership.models import StaffUser
+
+log = logging.getLogger("membership.dashboard")
+
+# Unix seconds, kept in the signed session cookie: when this login began, and the last request.
+LOGIN_AT = "staff_login_at"
+SEEN_AT = "staff_seen_at"
+
+login_manager.login_view = "dashboard.login"
+login_manager.login_message = "Please sign in to continue."
+login_manager.login_message_category = "info"
 
 
 @login_manager.user_loader
@@ -14,7 +33,70 @@ def load_staff(session_id: str) -> StaffUser | None:
     staff_id, _, token = session_id.partition(":")
     if not staff_id.isdigit() or not token:
         return None
-    staff = db.session.get(StaffUser, int(staff_id))
+    # populate_existing: a disable or logout committed elsewhere must count, even when this
+    # session already holds the row (tests share one session across requests).
+    staff = db.session.get(StaffUser, int(staff_id), populate_existing=True)
     if staff is None or not staff.active or not hmac.compare_digest(staff.session_token, token):
         return None
     return staff
+
+
+@bp.before_app_request
+def forget_cached_user() -> None:
+    """Load the user from this request's cookie, never from an earlier request's `g`.
+
+    Flask reuses an app context that is already pushed (as test fixtures do), and with it `g`,
+    where Flask-Login caches the user; one client would then act as another's user.
+    """
+    g.pop("_login_user", None)
+
+
+def start_session(staff: StaffUser) -> None:
+    """Stamp a fresh login (the caller has cleared the session and called login_user)."""
+    now = int(time.time())
+    session[LOGIN_AT] = now
+    session[SEEN_AT] = now
+
+
+def end_session() -> None:
+    """Forget the login and anything else this browser's session held."""
+    logout_user()
+    session.clear()
+
+
+def expiry_reason(now: float) -> str | None:
+    """Why this session is over ("idle" or "absolute"), or None while it is still valid."""
+    login_at, seen_at = session.get(LOGIN_AT), session.get(SEEN_AT)
+    # A session without the stamps predates them or was made by hand: treat it as expired.
+    if not isinstance(login_at, int) or not isinstance(seen_at, int):
+        return "absolute"
+    if now - login_at > current_app.config["STAFF_SESSION_HOURS"] * 3600:
+        return "absolute"
+    if now - seen_at > current_app.config["STAFF_IDLE_MINUTES"] * 60:
+        return "idle"
+    return None
+
+
+@bp.before_request
+def check_staff_session() -> Response | None:
+    """Refuse unmarked views; end sessions past their idle or absolute limit; note activity."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is not None and not is_marked(view):
+        # Fail closed: a /staff view without staff_required/admin_required is a bug.
+        log.error("unprotected staff view refused", extra={"fields": {"view": request.endpoint}})
+        abort(403)
+    if not current_user.is_authenticated:
+        return None
+    now = time.time()
+    reason = expiry_reason(now)
+    if reason is None:
+        session[SEEN_AT] = int(now)
+        return None
+    record("staff.session_expired", "staff_user", current_user.id, {"reason": reason})
+    db.session.commit()
+    end_session()
+    flash("Your session has ended. Please sign in again.", "info")
+    if request.endpoint in ("dashboard.login", "dashboard.login_submit"):
+        return None
+    next_path = request.full_path.rstrip("?") if request.method == "GET" else None
+    return redirect(url_for("dashboard.login", next=next_path))

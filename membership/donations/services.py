@@ -41,7 +41,7 @@ class Suggestions:
     default: Money
 
 
-def running(now: datetime | None = None) -> sa.Select[tuple[Campaign]]:
+def running(now: datetime | None = None) -> sa.Select[Campaign]:
     """Campaigns inside their window and not archived, newest first."""
     now = now or datetime.now(UTC)
     return (

@@ -13,9 +13,10 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from membership import stripe_api
+from membership.account import privacy
 from membership.extensions import db
 from membership.members import services as members
-from membership.models import CheckoutAttempt, CheckoutState, Member
+from membership.models import CheckoutAttempt, CheckoutState, Member, StripeEvent
 from membership.webhooks import payments
 from membership.webhooks.events import (
     Event,
@@ -41,16 +42,15 @@ def checkout_completed(event: Event) -> None:
         recurring = sync_subscription(required_id(session["subscription"]), event.created, email)
         member = recurring.member
         copy_attribution(attempt, recurring)
-    elif session.get("payment_status") == "paid":
-        member = member_for_customer(customer_id, email)
-        record_one_off(session, member, attempt)
     else:
-        member = member_for_customer(customer_id, email)  # async method: paid later, or not
+        member = member_for_customer(customer_id, email)
     if attempt is not None:
-        welcome(member, attempt)
+        welcome(member, attempt)  # first: the receipt below goes out in the reader's language
         if attempt.state != CheckoutState.COMPLETED:
             attempt.state = CheckoutState.COMPLETED
             attempt.completed_at = event.created
+    if session["mode"] == "payment" and session.get("payment_status") == "paid":
+        record_one_off(session, member, attempt)  # an async method is recorded when it settles
 
 
 def async_payment_succeeded(event: Event) -> None:
@@ -97,8 +97,14 @@ def customer_updated(event: Event) -> None:
     """Keep the member's email in step with Stripe, unless another member already has it."""
     customer = event.object
     member = members.find_member(customer["id"], None)
+    if member is not None and member.erased_at is not None:
+        # Erased: whatever Stripe now holds for the customer stays out, also out of the inbox.
+        stored = db.session.get(StripeEvent, event.id)
+        if stored is not None:
+            stored.payload = privacy.scrub(stored.payload, None)
+        return
     email = members.normalise_email(customer.get("email"))
-    if member is None or email is None or member.email in (None, email) or member.erased_at:
+    if member is None or email is None or member.email in (None, email):
         return
     if members.find_member(None, email) is None:
         member.email = email
@@ -163,6 +169,8 @@ def welcome(member: Member, attempt: CheckoutAttempt) -> None:
     db.session.flush()
     attempt.member_id = member.id
     member.locale = attempt.locale or member.locale
+    if member.erased_at is not None:
+        return  # no address to send a newsletter to, and no consent to record for no one
     if attempt.newsletter_consent and not member.newsletter_consent:
         member.newsletter_consent = True
         member.newsletter_consent_at = attempt.completed_at or datetime.now(UTC)

@@ -8,6 +8,7 @@ from sqlalchemy import or_, select
 
 from membership import stripe_api
 from membership.extensions import db
+from membership.mail.triggers import receipt_template
 from membership.members import services as members
 from membership.models import (
     CheckoutAttempt,
@@ -86,9 +87,11 @@ def record_payment(
         apply_balance(donation, charge.get("balance_transaction"))
     copy_attribution(attempt, donation)
     copy_attribution(recurring, donation)
-    queue_email(
-        member, "receipt", f"receipt:{invoice_id or intent['id']}", donation_context(donation)
-    )
+    db.session.flush()
+    template = receipt_template(donation)  # a first gift's, or a renewal's
+    if template is not None:
+        key = f"receipt:{invoice_id or intent['id']}"
+        queue_email(member, template, key, donation_context(donation))
     members.recompute(member)
     return donation
 

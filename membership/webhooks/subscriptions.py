@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from membership import stripe_api
 from membership.extensions import db
+from membership.mail.triggers import notify_cancellation
 from membership.members import services as members
 from membership.models import Interval, Member, RecurringDonation, SubscriptionStatus
 from membership.webhooks.events import (
@@ -61,6 +62,7 @@ def sync_subscription(
     if recurring.last_event_at is None or event_time > recurring.last_event_at:
         recurring.last_event_at = event_time
     members.recompute(recurring.member)
+    notify_cancellation(recurring)  # an outbox row in this transaction; once per cancellation
     return recurring
 
 

@@ -1,0 +1,199 @@
+"""A donor's data: everything we hold about them as JSON, and erasure that keeps only accounting.
+
+Erasure keeps amounts, dates and statuses under the pseudonymous public_id and Stripe customer
+id (Stripe's own opaque key, needed so a late webhook still finds the erased member instead of
+creating a new one with the PII). It removes email, name, consent, outbox addresses and contents,
+the article and referrer a gift came from (what someone reads can put them at risk), and the
+PII inside stored Stripe events and audit details that concern them.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+import stripe
+
+from membership import stripe_api
+from membership.account import services
+from membership.dashboard.audit import record
+from membership.extensions import db
+from membership.models import (
+    AuditEntry,
+    CheckoutAttempt,
+    Donation,
+    Member,
+    OutboxEmail,
+    OutboxStatus,
+    RecurringDonation,
+    StripeEvent,
+)
+
+ERASED = "[erased]"
+# Keys in Stripe objects that hold a person's details, whatever their value.
+PII_KEYS = frozenset(
+    {
+        "email",
+        "customer_email",
+        "customer_name",
+        "customer_phone",
+        "customer_address",
+        "customer_shipping",
+        "customer_details",
+        "billing_details",
+        "receipt_email",
+        "shipping",
+        "shipping_details",
+        "phone",
+        "address",
+        "payment_method_details",
+    }
+)
+# Attribution that says what the donor read or typed: cleared. Campaign and UTM source, medium
+# and campaign describe our own prompts and stay for the funnel figures.
+PERSONAL_ATTRIBUTION = ("article_url", "referrer", "utm_content", "utm_term")
+SECRET_CONTEXT_KEYS = ("link",)  # a sign-in link is a credential, even in one's own export
+
+
+class ErasureError(RuntimeError):
+    """Stripe could not stop the gift or forget the customer; nothing was erased."""
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
+def as_dict(row: Any, leave_out: tuple[str, ...] = ()) -> dict[str, Any]:
+    columns = sa.inspect(type(row)).columns
+    return {c.key: jsonable(getattr(row, c.key)) for c in columns if c.key not in leave_out}
+
+
+def audit_about(member: Member) -> sa.Select[AuditEntry]:
+    return sa.select(AuditEntry).where(
+        AuditEntry.target_type == "member",
+        AuditEntry.target_id.in_([member.public_id, str(member.id)]),
+    )
+
+
+def export_data(member: Member) -> dict[str, Any]:
+    """Every row about the donor, as JSON-ready dicts; other people's data never appears."""
+
+    def rows(model: Any) -> list[Any]:
+        query = sa.select(model).where(model.member_id == member.id).order_by(model.id)
+        return list(db.session.scalars(query))
+
+    outbox = []
+    for email in rows(OutboxEmail):
+        item = as_dict(email)
+        item["context"] = {
+            k: v for k, v in (email.context or {}).items() if k not in SECRET_CONTEXT_KEYS
+        }
+        outbox.append(item)
+    return {
+        "exported_at": datetime.now(UTC).isoformat(),
+        "member": as_dict(member, leave_out=("login_nonce",)),
+        "donations": [as_dict(d) for d in rows(Donation)],
+        "recurring_donations": [as_dict(r) for r in rows(RecurringDonation)],
+        "checkout_attempts": [as_dict(a) for a in rows(CheckoutAttempt)],
+        "outbox_emails": outbox,
+        "audit_entries": [
+            as_dict(a, leave_out=("staff_user_id",))
+            for a in db.session.scalars(audit_about(member).order_by(AuditEntry.id))
+        ],
+    }
+
+
+def scrub(value: Any, email: str | None, names: frozenset[str] = frozenset()) -> Any:
+    """A copy with PII keys nulled and strings naming the donor (casefolded needles) replaced."""
+    if isinstance(value, dict):
+        is_customer = value.get("object") == "customer"
+        return {
+            k: None
+            if k in PII_KEYS or (is_customer and k in ("name", "description"))
+            # An update's old values: whatever they were, they may be the donor's details.
+            else dict.fromkeys(v)
+            if k == "previous_attributes" and isinstance(v, dict)
+            else scrub(v, email, names)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [scrub(v, email, names) for v in value]
+    if isinstance(value, str):
+        folded = value.casefold()
+        if (email and email in folded) or folded.strip() in names:
+            return ERASED
+    return value
+
+
+def erase(member: Member, actor: str, staff_user_id: int | None = None) -> None:
+    """Stop the donor's gifts at Stripe, then blank their PII here, in one transaction."""
+    names = {member.display_name}
+    try:
+        for recurring in services.live_recurring(member):
+            stripe_api.cancel_subscription_now(recurring.stripe_subscription_id)
+        if member.stripe_customer_id:
+            # The name lives at Stripe (checkout asks for it); needed to find it in our copies.
+            names.add(stripe_api.retrieve_customer(member.stripe_customer_id).get("name"))
+            stripe_api.forget_customer_details(member.stripe_customer_id)
+    except (stripe_api.PaymentProviderError, stripe.StripeError) as exc:
+        db.session.rollback()
+        raise ErasureError(type(exc).__name__) from exc
+    # Demo mode delivers the resulting webhooks in-process, committing as they go: re-read.
+    db.session.refresh(member)
+    email = (member.email or "").casefold() or None
+    needles = frozenset(n.casefold().strip() for n in names if n and n.strip())
+    erase_member_row(member)
+    erase_related(member, email)
+    scrub_events(member, email, needles)
+    for entry in db.session.scalars(audit_about(member)):
+        entry.detail = scrub(entry.detail, email, needles) if entry.detail else entry.detail
+    record("member.erase", "member", member.public_id, actor=actor, staff_user_id=staff_user_id)
+    db.session.commit()
+
+
+def erase_member_row(member: Member) -> None:
+    member.email = None
+    member.display_name = None
+    member.newsletter_consent = False
+    member.newsletter_consent_at = None
+    member.login_nonce = None  # ends every session and link
+    member.erased_at = datetime.now(UTC)
+
+
+def erase_related(member: Member, email: str | None) -> None:
+    mine = OutboxEmail.member_id == member.id
+    addressed = sa.func.lower(OutboxEmail.to_address) == email if email else sa.false()
+    for outbox in db.session.scalars(sa.select(OutboxEmail).where(sa.or_(mine, addressed))):
+        outbox.to_address = None
+        outbox.context = {}
+        if outbox.status == OutboxStatus.PENDING:
+            outbox.status = OutboxStatus.FAILED  # never sent: there is no one to send it to
+            outbox.last_error = "recipient erased"
+    for model in (Donation, RecurringDonation, CheckoutAttempt):
+        for row in db.session.scalars(sa.select(model).where(model.member_id == member.id)):
+            for column in PERSONAL_ATTRIBUTION:
+                setattr(row, column, None)
+            if isinstance(row, RecurringDonation):
+                row.cancellation_reason = None
+
+
+def scrub_events(member: Member, email: str | None, names: frozenset[str]) -> None:
+    """Stored Stripe payloads about this customer keep their ids and amounts, not the person."""
+    text = sa.func.lower(sa.cast(StripeEvent.payload, sa.Text))
+    conditions = []
+    if member.stripe_customer_id:
+        conditions.append(text.contains(member.stripe_customer_id.lower(), autoescape=True))
+    if email:
+        conditions.append(text.contains(email, autoescape=True))
+    if not conditions:
+        return
+    for event in db.session.scalars(sa.select(StripeEvent).where(sa.or_(*conditions))):
+        event.payload = scrub(event.payload, email, names)
+        if event.last_error and email and email in event.last_error.casefold():
+            event.last_error = ERASED

@@ -1,0 +1,54 @@
+"""`flask staff ...`: create and disable staff accounts from a shell (the first admin, too)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from membership.dashboard import accounts
+from membership.extensions import db
+from membership.models import StaffRole
+
+
+@click.group("staff")
+def staff_cli() -> None:
+    """Staff accounts for the dashboard."""
+
+
+@staff_cli.command("create")
+@click.argument("email")
+@click.option(
+    "--role",
+    type=click.Choice([role.value for role in StaffRole]),
+    default=StaffRole.VIEWER.value,
+    show_default=True,
+)
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from the first line of stdin."
+)
+def staff_create(email: str, role: str, password_stdin: bool) -> None:
+    """Add an account; asks for the password twice unless --password-stdin."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        staff = accounts.create_staff(email, password, role, actor="cli")
+    except accounts.StaffError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"created {staff.email} ({staff.role.value})")
+
+
+@staff_cli.command("disable")
+@click.argument("email")
+def staff_disable(email: str) -> None:
+    """Stop an account signing in and end all of its sessions now."""
+    staff = accounts.find_by_email(email)
+    if staff is None:
+        raise click.ClickException(f"no staff account {accounts.normalise_email(email)}")
+    accounts.disable_staff(staff, actor="cli")
+    db.session.commit()
+    click.echo(f"disabled {staff.email}; its sessions have ended")

@@ -1,0 +1,110 @@
+"""The webhook inbox page: stored Stripe events, their state and errors; admins can replay one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
+
+from membership.dashboard import bp
+from membership.dashboard.access import admin_required, staff_required
+from membership.dashboard.audit import record
+from membership.dashboard.login import safe_next
+from membership.extensions import db
+from membership.models import StripeEvent
+
+PAGE_SIZE = 50
+STATES = ("processed", "failed", "pending")
+
+
+class ReplayForm(FlaskForm):
+    """No fields: only the CSRF token."""
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    events: list[StripeEvent]
+    next_cursor: str | None  # the last id shown, when there may be more
+
+
+def state_of(event: StripeEvent) -> str:
+    """processed: applied; failed: the last attempt raised; pending: never attempted."""
+    if event.processed_at is not None:
+        return "processed"
+    return "failed" if event.last_error else "pending"
+
+
+def state_condition(state: str) -> sa.ColumnElement[bool]:
+    if state == "processed":
+        return StripeEvent.processed_at.is_not(None)
+    has_error = StripeEvent.last_error.is_not(None)
+    failed = has_error if state == "failed" else ~has_error
+    return sa.and_(StripeEvent.processed_at.is_(None), failed)
+
+
+def find_events(event_type: str | None, state: str | None, after: str | None) -> InboxPage:
+    """Newest first, keyset-paged on (received_at, id) so deep pages cost what the first does."""
+    stmt = sa.select(StripeEvent).order_by(StripeEvent.received_at.desc(), StripeEvent.id.desc())
+    if event_type:
+        stmt = stmt.where(StripeEvent.type == event_type)
+    if state in STATES:
+        stmt = stmt.where(state_condition(state))
+    cursor = db.session.get(StripeEvent, after) if after else None
+    if cursor is not None:
+        stmt = stmt.where(
+            sa.or_(
+                StripeEvent.received_at < cursor.received_at,
+                sa.and_(StripeEvent.received_at == cursor.received_at, StripeEvent.id < cursor.id),
+            )
+        )
+    rows = list(db.session.scalars(stmt.limit(PAGE_SIZE + 1)))
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    return InboxPage(rows, rows[-1].id if more else None)
+
+
+def event_types() -> list[str]:
+    stmt = sa.select(StripeEvent.type).distinct().order_by(StripeEvent.type)
+    return list(db.session.scalars(stmt))
+
+
+@bp.get("/webhooks")
+@staff_required
+def webhooks() -> ResponseReturnValue:
+    """Filter by ?type= and ?state=; ?after= carries the cursor to the next page."""
+    event_type = request.args.get("type") or None
+    state = request.args.get("state") or None
+    page = find_events(event_type, state, request.args.get("after"))
+    return render_template(
+        "dashboard/inbox.html",
+        page=page,
+        state_of=state_of,
+        types=event_types(),
+        states=STATES,
+        selected_type=event_type,
+        selected_state=state,
+        replay_form=ReplayForm(),
+    )
+
+
+@bp.post("/webhooks/<event_id>/replay")
+@admin_required
+def webhook_replay(event_id: str) -> ResponseReturnValue:
+    """Run a stored event through its handler again, exactly as `flask stripe replay` does."""
+    from membership.webhooks import operations
+
+    if not ReplayForm().validate():
+        abort(400)
+    # Only stored events: a form must not make us fetch arbitrary ids from Stripe.
+    if db.session.get(StripeEvent, event_id) is None:
+        abort(404)
+    outcome = operations.replay(event_id)
+    # After the replay: a failing handler rolls back the session, which would drop this entry.
+    record("webhook.replay", "stripe_event", event_id, {"outcome": outcome.value})
+    db.session.commit()
+    category = "error" if outcome.value == "failed" else "success"
+    flash(f"Replayed {event_id}: {outcome.value}.", category)
+    return redirect(safe_next(request.form.get("back")) or url_for("dashboard.webhooks"))

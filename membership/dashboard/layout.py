@@ -1,0 +1,52 @@
+"""What the staff layout needs on every page: the navigation, trimmed to the viewer's role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app, request, url_for
+from flask_login import current_user
+
+from membership.dashboard import bp
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    endpoint: str
+    admin_only: bool = False
+
+
+# Pages still being built are skipped until their endpoint exists (see nav_links).
+NAV = (
+    NavItem("Overview", "dashboard.overview"),
+    NavItem("Members", "dashboard.members"),
+    NavItem("Campaigns", "dashboard.campaigns"),
+    NavItem("Webhooks", "dashboard.webhooks"),
+    NavItem("Emails", "dashboard.emails", admin_only=True),
+    NavItem("Audit", "dashboard.audit", admin_only=True),
+    NavItem("Staff", "dashboard.staff", admin_only=True),
+)
+
+
+def nav_links() -> list[dict[str, Any]]:
+    """Links for the signed-in user: existing pages their role can open, the current one marked."""
+    if not current_user.is_authenticated:
+        return []
+    links = []
+    for item in NAV:
+        if item.endpoint not in current_app.view_functions:
+            continue
+        if item.admin_only and not current_user.is_admin:
+            continue
+        current = request.endpoint == item.endpoint or (request.endpoint or "").startswith(
+            item.endpoint + "_"
+        )
+        links.append({"label": item.label, "url": url_for(item.endpoint), "current": current})
+    return links
+
+
+@bp.context_processor
+def layout_context() -> dict[str, Any]:
+    return {"dashboard_nav": nav_links}

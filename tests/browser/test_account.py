@@ -1,0 +1,77 @@
+"""A donor signs in from the emailed link and changes their monthly gift, in a real browser."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from membership import sandbox as sandbox_module
+from membership import stripe_api
+from membership.extensions import db
+from membership.models import Frequency, OutboxEmail, RecurringDonation
+from tests.browser.conftest import HOW_TO_ENABLE
+from tests.factories import make_checkout_attempt
+
+sync_api = pytest.importorskip("playwright.sync_api", reason=HOW_TO_ENABLE)
+expect = sync_api.expect
+pytestmark = pytest.mark.browser
+
+EMAIL = "browser.donor@example.org"
+
+
+def monthly_donor(app) -> None:
+    """A paid 10 USD monthly checkout in the live app's sandbox (its webhooks included)."""
+    with app.app_context():
+        attempt = make_checkout_attempt(frequency=Frequency.MONTH, amount=1000, currency="USD")
+        price: dict[str, Any] = {
+            "currency": "usd",
+            "unit_amount": 1000,
+            "recurring": {"interval": "month"},
+            "product_data": {"name": "Support independent reporting"},
+        }
+        params: dict[str, Any] = {
+            "mode": "subscription",
+            "success_url": "https://news.example/thanks?session_id={CHECKOUT_SESSION_ID}",
+            "client_reference_id": attempt.reference,
+            "metadata": {"attempt": attempt.reference},
+            "subscription_data": {"metadata": {"attempt": attempt.reference}},
+            "line_items": [{"quantity": 1, "price_data": price}],
+        }
+        session = stripe_api.client().v1.checkout.sessions.create(params=params)
+        sandbox_module.of(app).pay(session.id, email=EMAIL)
+        db.session.remove()
+
+
+def emailed_link(app) -> str:
+    with app.app_context():
+        email = db.session.scalar(
+            sa.select(OutboxEmail).where(OutboxEmail.template == "magic_link")
+        )
+        assert email is not None
+        link = email.context["link"]
+        db.session.remove()
+    return link
+
+
+def test_sign_in_from_the_email_and_change_the_amount(page, live_server):
+    monthly_donor(live_server.app)
+    page.goto(f"{live_server.url}/account/")
+    page.get_by_label("Email address").fill(EMAIL)
+    page.get_by_role("button", name="Email me a sign-in link").click()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+
+    page.goto(emailed_link(live_server.app))
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r".*/account/home$"))
+    expect(page.locator(".recurring")).to_contain_text("$10.00 every month")
+
+    page.get_by_role("link", name="Change, pause or cancel this gift").click()
+    page.get_by_label("Amount").fill("15")
+    page.get_by_role("button", name="Save change").click()
+    expect(page.locator("#current-gift")).to_contain_text("$15.00 every month")
+    with live_server.app.app_context():
+        assert db.session.scalar(sa.select(RecurringDonation.amount)) == 1500
+        db.session.remove()

@@ -1,0 +1,148 @@
+"""Staff accounts: `flask staff create/disable` and the admins' staff page."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from membership.dashboard import accounts
+from membership.extensions import db
+from membership.models import AuditEntry, StaffRole, StaffUser
+from tests.dashboard.conftest import PASSWORD, login, make_account
+
+NEW_PASSWORD = "a different passphrase 77"
+
+
+def staff_by_email(email: str) -> StaffUser | None:
+    db.session.expire_all()
+    return accounts.find_by_email(email)
+
+
+def actions() -> list[str]:
+    return list(db.session.scalars(sa.select(AuditEntry.action).order_by(AuditEntry.id)))
+
+
+def test_cli_create_prompts_twice_and_can_sign_in(runner, client):
+    result = runner.invoke(
+        args=["staff", "create", "Editor@Newsroom.Example", "--role", "admin"],
+        input=f"{NEW_PASSWORD}\n{NEW_PASSWORD}\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert NEW_PASSWORD not in result.output  # hidden input is not echoed
+    staff = staff_by_email("editor@newsroom.example")
+    assert staff is not None and staff.role == StaffRole.ADMIN
+    assert staff.password_hash.startswith("$argon2id$")
+    assert login(client, "editor@newsroom.example", NEW_PASSWORD).status_code == 302
+    [entry] = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "staff.create"))
+    assert entry.actor == "cli" and entry.detail == {"email": staff.email, "role": "admin"}
+
+
+def test_cli_create_rejects_mismatched_confirmation(runner):
+    result = runner.invoke(
+        args=["staff", "create", "a@newsroom.example"],
+        input=f"{NEW_PASSWORD}\nsomething else entirely\n{NEW_PASSWORD}\n{NEW_PASSWORD}\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "do not match" in result.output
+
+
+def test_cli_create_from_stdin_defaults_to_viewer(runner):
+    result = runner.invoke(
+        args=["staff", "create", "desk@newsroom.example", "--password-stdin"],
+        input=f"{NEW_PASSWORD}\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert staff_by_email("desk@newsroom.example").role == StaffRole.VIEWER
+
+
+def test_cli_create_refuses_weak_password_and_duplicates(runner, admin):
+    weak = runner.invoke(
+        args=["staff", "create", "new@newsroom.example", "--password-stdin"],
+        input="password123456\n",
+    )
+    assert weak.exit_code == 1 and "common" in weak.output
+    assert staff_by_email("new@newsroom.example") is None
+    duplicate = runner.invoke(
+        args=["staff", "create", admin.email.upper(), "--password-stdin"], input=f"{NEW_PASSWORD}\n"
+    )
+    assert duplicate.exit_code == 1 and "already" in duplicate.output
+
+
+def test_cli_disable_rotates_token_and_blocks_login(runner, client, viewer):
+    token = viewer.session_token
+    result = runner.invoke(args=["staff", "disable", viewer.email])
+    assert result.exit_code == 0, result.output
+    staff = staff_by_email(viewer.email)
+    assert not staff.active and staff.session_token != token
+    assert login(client, viewer.email).status_code == 200  # the generic failure
+    assert "staff.disable" in actions()
+
+
+def test_cli_disable_unknown_email(runner):
+    result = runner.invoke(args=["staff", "disable", "ghost@newsroom.example"])
+    assert result.exit_code == 1 and "no staff account" in result.output
+
+
+def test_staff_page_lists_accounts(admin_client, viewer):
+    page = admin_client.get("/staff/staff")
+    assert page.status_code == 200
+    assert viewer.email.encode() in page.data
+
+
+def test_admin_adds_an_account(admin_client, client):
+    response = admin_client.post(
+        "/staff/staff",
+        data={
+            "email": "fresh@newsroom.example",
+            "role": "viewer",
+            "password": NEW_PASSWORD,
+            "confirm": NEW_PASSWORD,
+        },
+    )
+    assert response.status_code == 302
+    assert staff_by_email("fresh@newsroom.example").role == StaffRole.VIEWER
+    entry = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.action == "staff.create")
+    ).one()
+    assert entry.actor == "staff" and entry.staff_user_id is not None
+    assert login(client, "fresh@newsroom.example", NEW_PASSWORD).status_code == 302
+
+
+def test_admin_add_shows_password_rule(admin_client):
+    response = admin_client.post(
+        "/staff/staff",
+        data={
+            "email": "fresh@newsroom.example",
+            "role": "admin",
+            "password": "fresh-newsroom-1",
+            "confirm": "fresh-newsroom-1",
+        },
+    )
+    assert response.status_code == 400
+    assert b"must not contain your email" in response.data
+    assert staff_by_email("fresh@newsroom.example") is None
+
+
+def test_admin_disables_an_account_and_ends_its_sessions(admin_client, viewer_client, viewer):
+    assert viewer_client.get("/staff/").status_code == 200
+    response = admin_client.post(f"/staff/staff/{viewer.id}/disable")
+    assert response.status_code == 302
+    assert not staff_by_email(viewer.email).active
+    assert viewer_client.get("/staff/").status_code == 302
+    assert "staff.disable" in actions()
+
+
+def test_admin_cannot_disable_self(admin_client, admin):
+    admin_client.post(f"/staff/staff/{admin.id}/disable")
+    assert staff_by_email(admin.email).active
+    assert admin_client.get("/staff/").status_code == 200
+
+
+def test_disable_unknown_account_is_404(admin_client):
+    assert admin_client.post("/staff/staff/999999/disable").status_code == 404
+
+
+def test_second_admin_can_sign_in_after_another_is_disabled(client, admin):
+    other = make_account(StaffRole.ADMIN)
+    accounts.disable_staff(other)
+    db.session.commit()
+    assert login(client, admin.email, PASSWORD).status_code == 302
