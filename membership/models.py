@@ -129,6 +129,18 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
+# Where a gift came from, as stored on attempts, gifts and recurring gifts (plus campaign_id).
+ATTRIBUTION_COLUMNS = (
+    "article_url",
+    "referrer",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_content",
+    "utm_term",
+)
+
+
 class AttributionMixin:
     """Where a gift came from: the campaign, the article and the UTM tags carried to the form."""
 

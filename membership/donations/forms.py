@@ -12,19 +12,11 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from membership.donations import services
-from membership.models import Frequency
+from membership.models import ATTRIBUTION_COLUMNS, Frequency
 from membership.money import Money, MoneyError
 
-ATTRIBUTION_FIELDS = (
-    "campaign",
-    "article_url",
-    "referrer",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_content",
-    "utm_term",
-)
+# The form carries the campaign as its slug; the rest as stored.
+ATTRIBUTION_FIELDS = ("campaign", *ATTRIBUTION_COLUMNS)
 
 
 class DonationForm(FlaskForm):

@@ -15,7 +15,14 @@ from membership.sandbox.store import DAY, Obj, Store
 # subscription is canceled (Stripe's "cancel the subscription" dunning setting).
 RETRY_DAYS = (3, 5, 7)
 LIVE = ("active", "past_due")
-UPDATABLE = {"items", "pause_collection", "cancel_at_period_end", "metadata", "description"}
+UPDATABLE = {
+    "items",
+    "pause_collection",
+    "cancel_at_period_end",
+    "cancellation_details",
+    "metadata",
+    "description",
+}
 UPDATABLE |= {"default_payment_method", "proration_behavior", "expand", "payment_behavior"}
 
 
@@ -155,6 +162,14 @@ def update(store: Store, sub: Obj, params: dict[str, Any]) -> Obj:
         at_end = params["cancel_at_period_end"] == "true"
         period_end = sub["items"]["data"][0]["current_period_end"]
         changes.update(cancel_at_period_end=at_end, cancel_at=period_end if at_end else None)
+        reason = "cancellation_requested" if at_end else None
+        changes["cancellation_details"] = sub["cancellation_details"] | {"reason": reason}
+    if "cancellation_details" in params:
+        given = params["cancellation_details"] or {}
+        current = changes.get("cancellation_details", sub["cancellation_details"])
+        changes["cancellation_details"] = current | {
+            key: given[key] or None for key in ("comment", "feedback") if key in given
+        }
     if "metadata" in params:
         merged = sub["metadata"] | (params["metadata"] or {})
         changes["metadata"] = (

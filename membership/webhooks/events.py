@@ -9,19 +9,10 @@ from typing import Any
 from sqlalchemy import select
 
 from membership.extensions import db
-from membership.models import CheckoutAttempt
+from membership.models import ATTRIBUTION_COLUMNS, CheckoutAttempt
 
 Obj = dict[str, Any]
-ATTRIBUTION_FIELDS = (
-    "article_url",
-    "referrer",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_content",
-    "utm_term",
-    "campaign_id",
-)
+ATTRIBUTION_FIELDS = (*ATTRIBUTION_COLUMNS, "campaign_id")
 
 
 class NotYetKnown(RuntimeError):

@@ -1,0 +1,58 @@
+"""A staff admin signs in, reads the overview, finds a member and exports, in a real browser."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from membership.models import DonationKind, StaffRole
+from tests.browser.conftest import HOW_TO_ENABLE
+from tests.dashboard.conftest import PASSWORD, make_account
+from tests.factories import make_donation, make_member
+
+sync_api = pytest.importorskip("playwright.sync_api", reason=HOW_TO_ENABLE)
+expect = sync_api.expect
+pytestmark = pytest.mark.browser
+
+
+def test_admin_signs_in_sees_the_overview_searches_and_exports(live_server, page):
+    from datetime import UTC, datetime
+
+    with live_server.app.app_context():
+        admin = make_account(StaffRole.ADMIN, email="editor@newsroom.example")
+        reader = make_member(email="zoya.reader@example.org", display_name="Zoya Reader")
+        make_donation(
+            reader,
+            amount=4200,
+            currency="EUR",
+            kind=DonationKind.ONE_OFF,
+            paid_at=datetime.now(UTC),
+        )
+        make_member(email="other.person@example.org")
+        admin_email = admin.email
+
+    page.goto(live_server.url + "/staff/")
+    expect(page).to_have_url(live_server.url + "/staff/login?next=%2Fstaff%2F")
+    page.get_by_label("Email").fill(admin_email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+    expect(page.get_by_role("heading", name="Overview", level=1)).to_be_visible()
+    expect(page.locator("main")).to_contain_text("€42.00")
+    expect(page.locator("svg").first).to_be_visible()  # charts are drawn on the server
+
+    page.get_by_role("link", name="Members").first.click()
+    page.get_by_label("Email or name").fill("zoya")
+    page.get_by_role("button", name="Search").click()
+    rows = page.locator("table.members tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("zoya.reader@example.org")  # admins see the address
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="members CSV").click()
+    exported = download_info.value
+    text = open(exported.path(), encoding="utf-8").read()
+    emails = [row.get("email") for row in csv.DictReader(io.StringIO(text))]
+    assert emails == ["zoya.reader@example.org"], "the export keeps the search filter"
