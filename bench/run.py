@@ -31,8 +31,9 @@ def main() -> None:
     with bench_schema() as (url, _schema):
         for name in chosen:
             print(f"== {name}", flush=True)
-            rows += MEASUREMENTS[name](url)
-            print(table(rows[-1:]), flush=True)
+            measured = MEASUREMENTS[name](url)
+            rows += measured
+            print(table(measured), flush=True)
     elapsed = time.monotonic() - started
     if args.only:
         print(table(rows))

@@ -110,6 +110,7 @@ def stand_in(out: Path) -> tuple[subprocess.Popen[str], int]:
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,  # its request log would drown the results
         text=True,
         start_new_session=True,
     )

@@ -157,6 +157,8 @@ class Config:
     # sign-in. Link requests are throttled per client address and per submitted email.
     DONOR_LINK_MINUTES = env_int("DONOR_LINK_MINUTES", 30)
     DONOR_IDLE_MINUTES = env_int("DONOR_IDLE_MINUTES", 30)
+    # A sign-in link in a failed-payment email, for updating the card, lasts this long.
+    CARD_LINK_HOURS = env_int("CARD_LINK_HOURS", 72)
     DONOR_SESSION_HOURS = env_int("DONOR_SESSION_HOURS", 4)
     ACCOUNT_LINK_RATE_LIMIT = os.environ.get("ACCOUNT_LINK_RATE_LIMIT", "10 per 15 minutes")
     ACCOUNT_LINK_RATE_LIMIT_EMAIL = os.environ.get(

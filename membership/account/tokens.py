@@ -36,18 +36,33 @@ def rotate_nonce(member: Member) -> str:
     return member.login_nonce
 
 
-def make_token(member: Member) -> str:
-    return serializer().dumps({"m": member.public_id, "n": ensure_nonce(member)})
+# A link asked for on the sign-in page is used at once; one in a failed-payment email may be
+# opened days later, so it lives longer (and, like every link, works only once).
+CARD_PURPOSE = "card"
+
+
+def lifetime_seconds(purpose: str | None) -> int:
+    if purpose == CARD_PURPOSE:
+        return int(current_app.config["CARD_LINK_HOURS"]) * 3600
+    return int(current_app.config["DONOR_LINK_MINUTES"]) * 60
+
+
+def make_token(member: Member, purpose: str | None = None) -> str:
+    data = {"m": member.public_id, "n": ensure_nonce(member)}
+    return serializer().dumps(data | ({"p": purpose} if purpose else {}))
 
 
 def link_member(token: str) -> Member | None:
     """The member a valid, unexpired, unused link is for; None for anything else."""
-    max_age = current_app.config["DONOR_LINK_MINUTES"] * 60
+    longest = max(lifetime_seconds(None), lifetime_seconds(CARD_PURPOSE))
     try:
-        data = serializer().loads(token, max_age=max_age)
+        data, signed_at = serializer().loads(token, max_age=longest, return_timestamp=True)
     except BadSignature:  # also SignatureExpired, its subclass
         return None
     if not isinstance(data, dict) or not isinstance(data.get("m"), str):
+        return None
+    age = time.time() - signed_at.timestamp()
+    if age > lifetime_seconds(data.get("p")):
         return None
     member = db.session.scalar(select(Member).where(Member.public_id == data["m"]))
     if member is None or member.erased_at is not None or not member.login_nonce:

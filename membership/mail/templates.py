@@ -14,8 +14,15 @@ from flask import current_app
 from flask_babel import format_date
 from sqlalchemy import select
 
+from membership.account import tokens
 from membership.extensions import db
-from membership.models import Donation, OutboxEmail, RecurringDonation, SubscriptionStatus
+from membership.models import (
+    Donation,
+    Member,
+    OutboxEmail,
+    RecurringDonation,
+    SubscriptionStatus,
+)
 from membership.money import Money
 
 Context = dict[str, Any]
@@ -66,8 +73,20 @@ def payment_failed(email: OutboxEmail, preview: bool) -> Context:
         "recurring": recurring,
         "amount": gift.money if gift else None,
         "interval": gift.interval.value if gift else None,
-        "update_url": account_url() if recurring else give_url(),
+        "update_url": card_link(email, preview) if recurring else give_url(),
     }
+
+
+def card_link(email: OutboxEmail, preview: bool) -> str:
+    """A one-time sign-in link, minted as the email is sent, that opens the donor's account
+    where the card is updated; staff previews get the plain account address instead."""
+    member = db.session.get(Member, email.member_id) if email.member_id else None
+    if preview or member is None or member.erased_at is not None:
+        return account_url()
+    # A nonce made here is saved by the sender's own commit, with the email marked sent.
+    token = tokens.make_token(member, tokens.CARD_PURPOSE)
+    path = current_app.url_map.bind("localhost").build("account.sign_in", {"token": token})
+    return current_app.config["BASE_URL"] + path
 
 
 def card_expiring(email: OutboxEmail, preview: bool) -> Context:

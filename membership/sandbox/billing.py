@@ -166,7 +166,7 @@ def update(store: Store, sub: Obj, params: dict[str, Any]) -> Obj:
         changes["cancellation_details"] = sub["cancellation_details"] | {"reason": reason}
     if "cancellation_details" in params:
         given = params["cancellation_details"] or {}
-        current = changes.get("cancellation_details", sub["cancellation_details"])
+        current: Obj = changes.get("cancellation_details") or sub["cancellation_details"]
         changes["cancellation_details"] = current | {
             key: given[key] or None for key in ("comment", "feedback") if key in given
         }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import pytest
 
@@ -53,6 +54,6 @@ def test_admin_signs_in_sees_the_overview_searches_and_exports(live_server, page
     with page.expect_download() as download_info:
         page.get_by_role("link", name="members CSV").click()
     exported = download_info.value
-    text = open(exported.path(), encoding="utf-8").read()
+    text = Path(exported.path()).read_text(encoding="utf-8")
     emails = [row.get("email") for row in csv.DictReader(io.StringIO(text))]
     assert emails == ["zoya.reader@example.org"], "the export keeps the search filter"

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+import time
 from datetime import date
 
 from membership import stripe_api
+from membership.extensions import db
 from membership.mail.card_expiry import queue_card_expiry
 from membership.mail.render import render
 from membership.models import Member, OutboxEmail, RecurringDonation
+from tests.factories import make_member
 from tests.webhooks.conftest import DECLINING_CARD, one, rows
 
 
@@ -43,15 +47,46 @@ def test_renewal_receipts_can_be_turned_off(app, sandbox, checkout) -> None:
     assert templates() == ["receipt"]  # the first gift still gets its thank-you
 
 
-def test_a_failed_renewal_mails_a_link_to_update_the_card(sandbox, checkout) -> None:
+def test_a_failed_renewal_mails_a_sign_in_link_to_update_the_card(
+    app, client, sandbox, checkout
+) -> None:
     session, _ = checkout("month", 1000, "USD")
     sandbox.pay(session.id, email="declined@example.org")
     sandbox.set_card(one(Member).stripe_customer_id, DECLINING_CARD)
     sandbox.advance(days=31)
     [failed] = [e for e in rows(OutboxEmail) if e.template == "payment_failed"]
     rendered = render(failed)
-    assert "http://localhost/account" in rendered.text
+    db.session.commit()  # as the sender does, with the email marked sent
     assert "$10.00 a month" in rendered.text
+    [link] = re.findall(r"http://localhost(/account/sign-in/\S+)", rendered.text)
+    assert client.post(link).status_code == 303, "the emailed link signs the donor in"
+    home = client.get("/account/home")
+    assert home.status_code == 200 and "$10.00" in home.text
+    assert client.post(link).status_code != 303, "and works only once"
+
+
+def test_the_card_link_outlives_a_sign_in_link_but_not_its_own_window(app) -> None:
+    from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+
+    from membership.account import tokens
+
+    def signed(data: dict, hours_ago: int) -> str:
+        """A link as if it had been mailed `hours_ago` hours ago (no waiting, no clock tricks)."""
+
+        class Earlier(TimestampSigner):
+            def get_timestamp(self) -> int:
+                return int(time.time()) - hours_ago * 3600
+
+        signer = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=tokens.SALT, signer=Earlier)
+        return signer.dumps(data)
+
+    member = make_member(email="late.reader@example.org")
+    data = {"m": member.public_id, "n": tokens.ensure_nonce(member)}
+    db.session.commit()
+    card = data | {"p": tokens.CARD_PURPOSE}
+    assert tokens.link_member(signed(card, 48)) is not None
+    assert tokens.link_member(signed(data, 48)) is None, "an ordinary link lasts 30 minutes"
+    assert tokens.link_member(signed(card, 73)) is None, "a card link lasts CARD_LINK_HOURS (72)"
 
 
 def test_cancelling_at_period_end_is_confirmed_once(sandbox, checkout) -> None:
