@@ -113,21 +113,21 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    app.register_blueprint(health.bp)
-    from membership.donations.embed import bp as embed_bp
-    from membership.donations.views import bp as donations_bp
+    from membership import dashboard
+    from membership.account import views as account
+    from membership.donations import embed
+    from membership.donations import views as donations
+    from membership.webhooks import views as webhooks
 
-    app.register_blueprint(donations_bp)
-    app.register_blueprint(embed_bp)
-    from membership.webhooks.views import bp as webhooks_bp
-
-    app.register_blueprint(webhooks_bp)
-    from membership.dashboard import bp as dashboard_bp
-
-    app.register_blueprint(dashboard_bp)
-    from membership.account.views import bp as account_bp
-
-    app.register_blueprint(account_bp)
+    for blueprint in (
+        health.bp,  # /healthz
+        donations.bp,  # /, /give, /thanks: readers
+        embed.bp,  # /embed.js, /embed/banner, /demo/article
+        webhooks.bp,  # /stripe/webhook
+        dashboard.bp,  # /staff
+        account.bp,  # /account: donors
+    ):
+        app.register_blueprint(blueprint)
 
 
 def register_errorhandlers(app: Flask) -> None:
