@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import abort, flash, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
@@ -75,12 +78,11 @@ def change(recurring_id: int) -> ResponseReturnValue:
     money = form.money(recurring.currency) if form.validate() else None
     if money is None:
         return render_gift(recurring, change=form, status=422)
-    try:
-        manage.change_gift(recurring, money, Interval(form.interval.data))
-    except manage.ManageError:
-        return render_gift(recurring, change=form, error=provider_error(), status=502)
-    sent()
-    return redirect(url_for("account.gift", recurring_id=recurring_id), code=303)
+    return ask_stripe(
+        recurring,
+        lambda: manage.change_gift(recurring, money, Interval(form.interval.data)),
+        change=form,
+    )
 
 
 @bp.post("/gifts/<int:recurring_id>/pause")
@@ -91,12 +93,7 @@ def pause(recurring_id: int) -> ResponseReturnValue:
     form = PauseForm()
     if not form.validate() or not manage.can_pause(recurring):
         return render_gift(recurring, status=422)
-    try:
-        manage.pause(recurring, int(form.months.data or 0))
-    except manage.ManageError:
-        return render_gift(recurring, error=provider_error(), status=502)
-    sent()
-    return redirect(url_for("account.gift", recurring_id=recurring_id), code=303)
+    return ask_stripe(recurring, lambda: manage.pause(recurring, int(form.months.data or 0)))
 
 
 @bp.post("/gifts/<int:recurring_id>/resume")
@@ -106,12 +103,7 @@ def resume(recurring_id: int) -> ResponseReturnValue:
     recurring = own_gift(recurring_id)
     if not ButtonForm().validate():
         abort(400)
-    try:
-        manage.resume(recurring)
-    except manage.ManageError:
-        return render_gift(recurring, error=provider_error(), status=502)
-    sent()
-    return redirect(url_for("account.gift", recurring_id=recurring_id), code=303)
+    return ask_stripe(recurring, lambda: manage.resume(recurring))
 
 
 @bp.post("/gifts/<int:recurring_id>/cancel")
@@ -123,12 +115,19 @@ def cancel(recurring_id: int) -> ResponseReturnValue:
     form = CancelForm()
     if not form.validate():
         return render_gift(recurring, status=422)
+    return ask_stripe(recurring, lambda: manage.cancel_at_period_end(recurring, form.comment.data))
+
+
+def ask_stripe(
+    recurring: RecurringDonation, request_change: Callable[[], object], **page: Any
+) -> ResponseReturnValue:
+    """Send one change to Stripe; its webhook, not this view, updates our row."""
     try:
-        manage.cancel_at_period_end(recurring, form.comment.data)
+        request_change()
     except manage.ManageError:
-        return render_gift(recurring, error=provider_error(), status=502)
+        return render_gift(recurring, error=provider_error(), status=502, **page)
     sent()
-    return redirect(url_for("account.gift", recurring_id=recurring_id), code=303)
+    return redirect(url_for("account.gift", recurring_id=recurring.id), code=303)
 
 
 @bp.post("/card")
