@@ -10,7 +10,7 @@ from flask import Flask
 
 from membership import errors, health, i18n, logs, stripe_api
 from membership.config import Config, config_from_env
-from membership.extensions import csrf, db, limiter, login_manager, migrate
+from membership.extensions import CookieSessionInterface, csrf, db, limiter, login_manager, migrate
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -71,6 +71,7 @@ def normalise_database_url(url: str) -> str:
 
 
 def register_extensions(app: Flask) -> None:
+    app.session_interface = CookieSessionInterface()
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"))
     csrf.init_app(app)

@@ -1,19 +1,29 @@
-"""Extension objects, created unbound here and bound to the app in create_app()."""
+"""Extension objects, created unbound here and bound to the app in create_app().
+
+Some are thin subclasses that skip work every request paid for and the reader pages never
+needed (measured in the README's Benchmarks section); what each one keeps is in its tests.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+import flask_limiter
+import flask_login
+import flask_wtf.csrf
+from flask import Flask, current_app, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from flask_babel import Babel
-from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from membership.context import current_request
+
+View = TypeVar("View", bound=Callable[..., Any])
 # Stable constraint names, so Alembic can drop and alter them on SQLite and PostgreSQL alike.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -32,11 +42,108 @@ db = SQLAlchemy(model_class=Base)
 # Models subclass this. db.Model is Base plus Flask-SQLAlchemy's mixins, built at run time,
 # which type checkers cannot follow; to them it is Base.
 if TYPE_CHECKING:
+    from flask import Request, Response
+
     Model = Base
 else:
     Model = db.Model
 migrate = Migrate(render_as_batch=True, compare_type=True)
+
+
+class LoginManager(flask_login.LoginManager):
+    """Flask-Login, leaving requests that carry no cookie alone after they are answered."""
+
+    def _update_remember_cookie(self, response: Response) -> Response:
+        # After every request Flask-Login looks in the session for a remember-me instruction;
+        # reading flask.session makes Flask add "Vary: Cookie", also to the reader pages and
+        # the banner, which depend on no cookie. Staff sign in with remember=False, so only
+        # logout_user() leaves one, and only for a request carrying the remember-me cookie.
+        if "HTTP_COOKIE" not in current_request().environ:
+            return response
+        return cast("Response", super()._update_remember_cookie(response))
+
+
 login_manager = LoginManager()
+
+
+class Limiter(flask_limiter.Limiter):
+    """Flask-Limiter, plus views it skips outright.
+
+    Its before_request hook works out the limits of every request, even one for a view marked
+    @exempt: a few hundred function calls, more than serving a cached reader page costs. The
+    reader pages (prompt, banner script and frame) are `unlimited`: anonymous, cached and
+    loaded by every reader, so a per-address limit would only lock out readers who share an
+    address. What readers can do that costs something, starting a checkout, stays limited.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.unlimited_views: set[Callable[..., Any]] = set()
+
+    def unlimited(self, view: View) -> View:
+        """No limit of any kind (default, application, meta, blueprint) applies to this view."""
+        self.unlimited_views.add(view)
+        self.exempt(view)
+        return view
+
+    def _check_request_limit(
+        self, callable_name: str | None = None, in_middleware: bool = True
+    ) -> None:
+        # Limits from decorators come with callable_name and in_middleware=False: always checked.
+        if in_middleware and current_app.view_functions.get(request.endpoint or "") in (
+            self.unlimited_views
+        ):
+            return
+        super()._check_request_limit(callable_name, in_middleware)
+
+
+class CSRFProtect(flask_wtf.csrf.CSRFProtect):
+    """Flask-WTF's CSRF check, answering safe methods before it looks up exemptions."""
+
+    def protect(self, apply_exemptions: bool = False) -> None:
+        # A GET is never checked, exempt or not; Flask-WTF finds that out last.
+        if current_request().method not in current_app.config["WTF_CSRF_METHODS"]:
+            return
+        super().protect(apply_exemptions)
+
+
+class CookieSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, with no signer built for requests that have no session.
+
+    Readers' pages are requested without a session cookie; Flask would build an itsdangerous
+    serializer for each of them, only to find nothing to verify and nothing to store.
+    """
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if app.secret_key and not self.has_cookie(app, request):
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def has_cookie(self, app: Flask, request: Request) -> bool:
+        if "HTTP_COOKIE" not in request.environ:  # no cookies to parse at all
+            return False
+        name = self.get_cookie_name(app)
+        return name in request.cookies and bool(request.cookies[name])
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if not session and not session.modified:  # no cookie to set or to delete
+            if session.accessed:
+                add_vary(response, "Cookie")
+            return
+        super().save_session(app, session, response)
+
+
+def add_vary(response: Response, *fields: str) -> None:
+    """Add to the Vary header what is not in it yet (response.vary parses it into a set)."""
+    current = response.headers.get("Vary")
+    if not current:
+        response.headers["Vary"] = ", ".join(fields)
+        return
+    present = {name.strip().lower() for name in current.split(",")}
+    if missing := [field for field in fields if field.lower() not in present]:
+        response.headers["Vary"] = ", ".join([current, *missing])
+
+
 csrf = CSRFProtect()
 # Counters live in RATELIMIT_STORAGE_URI: memory:// for one process, redis:// across workers.
 limiter = Limiter(key_func=get_remote_address)

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlencode
 
-from flask import Flask, Response, current_app, has_request_context, request
+from babel import Locale
+from flask import Flask, Request, Response, current_app, g, has_request_context, request
 from flask_babel import get_locale, refresh
 
-from membership.extensions import babel
+from membership.context import current_request
+from membership.extensions import add_vary, babel
 
 COOKIE_NAME = "lang"
 COOKIE_MAX_AGE = timedelta(days=365)
 # Each language named in itself, as a switcher should show it whatever the page's language.
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Where Flask-Babel keeps its per-context choice (flask_babel._get_current_context).
+BABEL_STATE = "_flask_babel"
 
 
 def register(app: Flask) -> None:
@@ -25,17 +31,27 @@ def register(app: Flask) -> None:
     app.config.setdefault(
         "BABEL_TRANSLATION_DIRECTORIES", os.path.join(PROJECT_ROOT, "translations")
     )
-    babel.init_app(app, locale_selector=select_locale)
-    # Flask-Babel caches the choice on `g`, which outlives a request when an app context
-    # spans several (the test fixtures do that): choose afresh for every request.
-    app.before_request(refresh)
+    babel.init_app(app, locale_selector=lambda: parsed_locale(select_locale()))
+    app.before_request(choose_afresh)
     app.after_request(remember_choice)
     app.jinja_env.globals["language_links"] = language_links
 
 
+def choose_afresh() -> None:
+    """Forget a language Flask-Babel chose for an earlier request in the same app context.
+
+    Flask-Babel caches its choice on `g`, which outlives a request when an app context spans
+    several (the test fixtures do that). A request's own app context starts with none.
+    """
+    if BABEL_STATE in g:
+        refresh()
+
+
 def supported(value: str | None) -> str | None:
     """The language code if the app offers it, else None (bad input is ignored, never an error)."""
-    code = (value or "").strip().lower()
+    if not value:
+        return None
+    code = value.strip().lower()
     return code if code in current_app.config["LANGUAGES"] else None
 
 
@@ -43,27 +59,46 @@ def select_locale() -> str:
     """`?lang=`, then the `lang` cookie, then Accept-Language, then the default."""
     if not has_request_context():  # a CLI command or the outbox: no reader to ask
         return current_app.config["BABEL_DEFAULT_LOCALE"]
+    # Every page asks, so each source is read only when the request has it: werkzeug answers
+    # an absent key or header by raising and catching a KeyError.
+    req = current_request()
+    environ = req.environ
+    config = current_app.config
     return (
-        supported(request.args.get("lang"))
-        or supported(request.cookies.get(COOKIE_NAME))
-        or request.accept_languages.best_match(current_app.config["LANGUAGES"])
-        or current_app.config["BABEL_DEFAULT_LOCALE"]
+        supported(present(req.args, "lang") if req.query_string else None)
+        or supported(present(req.cookies, COOKIE_NAME) if "HTTP_COOKIE" in environ else None)
+        or (
+            req.accept_languages.best_match(config["LANGUAGES"])
+            if "HTTP_ACCEPT_LANGUAGE" in environ
+            else None
+        )
+        or config["BABEL_DEFAULT_LOCALE"]
     )
 
 
-def is_embed_request() -> bool:
+def present(values: Mapping[str, str], key: str) -> str | None:
+    """values.get(key) for a werkzeug MultiDict, without the exception it uses for a miss."""
+    return values[key] if key in values else None  # noqa: SIM401 (get() is what this avoids)
+
+
+# Flask-Babel parses the selector's answer on every request; there are only a few answers.
+parsed_locale = functools.cache(Locale.parse)
+
+
+def is_embed_request(req: Request) -> bool:
     """The embeddable banner is served on other sites' pages and must set no cookies."""
-    path = request.path
-    return request.blueprint == "embed" or path == "/embed.js" or path.startswith("/embed/")
+    path = req.path
+    return path == "/embed.js" or path.startswith("/embed/") or req.blueprint == "embed"
 
 
 def remember_choice(response: Response) -> Response:
     """A valid `?lang=` becomes the `lang` cookie, so the next pages keep the language."""
-    if request.endpoint == "static" or is_embed_request():
+    req = current_request()
+    if req.endpoint == "static" or is_embed_request(req):
         return response  # the banner's caching and headers are its own blueprint's business
     # The same URL answers in either language: caches must key on what chose it.
-    response.vary.update(("Accept-Language", "Cookie"))
-    chosen = supported(request.args.get("lang"))
+    add_vary(response, "Accept-Language", "Cookie")
+    chosen = supported(present(req.args, "lang")) if req.query_string else None
     if chosen is None:
         return response
     response.set_cookie(

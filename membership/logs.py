@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import time
-import uuid
 from datetime import UTC, datetime
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, g
+
+from membership.context import current_globals, current_request
 
 REQUEST_ID_HEADER = "X-Request-ID"
+REQUEST_ID_ENVIRON = "HTTP_X_REQUEST_ID"
 # A proxy's request id is kept only if it looks like one; anything else could be log injection.
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -38,7 +41,11 @@ class JsonFormatter(logging.Formatter):
         entry.update(getattr(record, "fields", {}))
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+        return ENCODER.encode(entry)
+
+
+# One encoder for every line: json.dumps(..., default=str) builds a new one each call.
+ENCODER = json.JSONEncoder(default=str)
 
 
 def configure(app: Flask) -> None:
@@ -61,27 +68,43 @@ def current_request_id() -> str:
 
 
 def start_request() -> None:
-    g.request_started = time.perf_counter()
-    incoming = request.headers.get(REQUEST_ID_HEADER, "")
-    g.request_id = incoming if REQUEST_ID_PATTERN.match(incoming) else uuid.uuid4().hex
+    state = current_globals()
+    state.request_started = time.perf_counter()
+    # From the environ: request.headers raises and catches a KeyError for an absent header.
+    incoming = current_request().environ.get(REQUEST_ID_ENVIRON, "")
+    # 32 random hex digits, as uuid4().hex has, without building a UUID object per request.
+    state.request_id = incoming if REQUEST_ID_PATTERN.match(incoming) else os.urandom(16).hex()
 
 
 def log_request(response: Response) -> Response:
-    # The route pattern, never the path or query: paths can hold tokens, queries can hold emails.
-    route = request.url_rule.rule if request.url_rule else None
-    started = g.get("request_started", time.perf_counter())
-    request_log.info(
-        "request",
-        extra={
-            "fields": {
-                "request_id": current_request_id(),
-                "method": request.method,
-                "route": route,
-                "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                "bytes": response.calculate_content_length(),
-            }
-        },
-    )
-    response.headers[REQUEST_ID_HEADER] = current_request_id()
+    state = current_globals()
+    request_id = state.get("request_id", "-")
+    if request_log.isEnabledFor(logging.INFO):
+        started = state.get("request_started", time.perf_counter())
+        req = current_request()
+        rule = req.url_rule
+        fields = {
+            "request_id": request_id,
+            "method": req.method,
+            # The route pattern, never the path or query: paths hold tokens, queries emails.
+            "route": rule.rule if rule else None,
+            "status": response.status_code,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            # Never for a streamed body: counting it would read it all into memory first.
+            "bytes": None if response.is_streamed else response.calculate_content_length(),
+        }
+        # What request_log.info() does, less the stack walk that finds its caller: always here.
+        record = request_log.makeRecord(
+            request_log.name,
+            logging.INFO,
+            __file__,
+            log_request.__code__.co_firstlineno,
+            "request",
+            (),
+            None,
+            "log_request",
+            {"fields": fields},
+        )
+        request_log.handle(record)
+    response.headers[REQUEST_ID_HEADER] = request_id
     return response

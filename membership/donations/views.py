@@ -12,9 +12,11 @@ from wtforms.fields.choices import SelectChoice
 
 from membership import stripe_api
 from membership.cache import cached
+from membership.context import current_request
 from membership.donations import captcha, checkout, services
 from membership.donations.forms import ATTRIBUTION_FIELDS, DonationForm
 from membership.extensions import db, limiter
+from membership.i18n import select_locale
 from membership.models import Campaign, CheckoutAttempt, Frequency
 
 bp = Blueprint("donations", __name__)
@@ -30,10 +32,15 @@ def global_limit() -> str:
 
 
 @bp.get("/")
+@limiter.unlimited  # anonymous and cached: a per-address limit would hit readers behind NATs
 def prompt() -> str:
-    """The busiest page: the same for every reader with the same language and link."""
-    give_args = attribution_args()
-    key = f"prompt:{get_locale()}:{request.query_string.decode('latin-1')}:{give_args}"
+    """The busiest page: the same for every reader with the same language, link and referrer."""
+    # Keyed on the raw inputs: cleaning the attribution is work a cache hit should not repeat.
+    # select_locale() is what get_locale() parses, without Flask-Babel's bookkeeping on `g`.
+    req = current_request()
+    query = req.query_string.decode("latin-1")
+    referrer = req.environ.get("HTTP_REFERER", "")  # req.referrer raises and catches if absent
+    key = f"prompt:{select_locale()}:{query}:{referrer}"
 
     def render() -> str:
         campaign = services.active_campaign(request.args.get("campaign"))
@@ -41,7 +48,7 @@ def prompt() -> str:
             "donations/prompt.html",
             copy=services.prompt_copy(campaign),
             campaign=campaign,
-            give_url=url_for("donations.give", **give_args),
+            give_url=url_for("donations.give", **attribution_args()),
         )
 
     return cached(key, render)

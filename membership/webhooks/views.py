@@ -23,7 +23,7 @@ class InvalidEvent(ValueError):
 
 @bp.post("/stripe/webhook")
 @csrf.exempt
-@limiter.exempt
+@limiter.unlimited  # Stripe's retries must never meet a 429; skips the limiter's bookkeeping too
 def receive() -> ResponseReturnValue:
     secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
     if not secret:
