@@ -4,6 +4,10 @@
 (two in three monthly, the rest one-off) in the sandbox, writes every webhook payload it
 would send to `out`, prints "ready", and serves the sandbox's API until killed, so the
 service's handlers can fetch the objects those events name.
+
+It serves over HTTP/1.1 keep-alive, as Stripe does: Werkzeug's development server closes
+every connection, which would charge each API call a new TCP connection (and the server a
+new thread) that the service never pays against Stripe, whose client keeps connections open.
 """
 
 from __future__ import annotations
@@ -13,9 +17,35 @@ import json
 from pathlib import Path
 from typing import Any
 
-from werkzeug.serving import make_server
+from flask import Flask
+from gunicorn.app.base import BaseApplication
 
 from membership.sandbox import Sandbox
+
+
+class StandIn(BaseApplication):
+    """The sandbox's API under gunicorn's threaded worker, which keeps connections alive."""
+
+    def __init__(self, app: Flask, port: int) -> None:
+        self.app = app
+        self.port = port
+        super().__init__()
+
+    def load_config(self) -> None:
+        settings = {
+            "bind": f"127.0.0.1:{self.port}",
+            "workers": 1,  # one process: the sandbox's objects live in its memory
+            "worker_class": "gthread",
+            "threads": 8,
+            "keepalive": 75,
+            "loglevel": "warning",
+            "when_ready": lambda _server: print("ready", flush=True),
+        }
+        for key, value in settings.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        return self.app
 
 
 def checkout_params(n: int) -> dict[str, Any]:
@@ -60,9 +90,7 @@ def main() -> None:
     with args.out.open("w") as out:
         for payload in payloads:
             out.write(json.dumps(json.loads(payload)) + "\n")
-    server = make_server("127.0.0.1", args.port, sandbox.wsgi_app(), threaded=True)
-    print("ready", flush=True)
-    server.serve_forever()
+    StandIn(sandbox.wsgi_app(), args.port).run()
 
 
 if __name__ == "__main__":

@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 import calendar
+import functools
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import (
+    CompoundSelect,
+    String,
+    bindparam,
+    inspect,
+    null,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 
 from membership.extensions import db
 from membership.models import (
@@ -20,6 +34,7 @@ from membership.models import (
     Interval,
     Member,
     MemberStatus,
+    RecurringDonation,
     SubscriptionStatus,
 )
 
@@ -33,6 +48,32 @@ ENDED = {SubscriptionStatus.CANCELED, SubscriptionStatus.INCOMPLETE_EXPIRED}
 # A gift counts towards status and tier unless it was given back.
 REVERSED = {DonationStatus.REFUNDED, DonationStatus.DISPUTE_LOST, DonationStatus.FAILED}
 
+# Every webhook runs these; built once, they are run with bound values and SQLAlchemy skips
+# building each statement and its cache key again.
+MEMBER_BY_CUSTOMER_OR_EMAIL = select(Member).where(
+    or_(Member.stripe_customer_id == bindparam("customer_id"), Member.email == bindparam("email"))
+)
+# What status and tier derive from, as (status, amount, interval, paid_at) rows: a NULL
+# interval marks a counted one-off gift, a NULL paid_at a recurring gift.
+GIFTS: CompoundSelect[Any] = union_all(
+    select(
+        type_coerce(Donation.status, String),
+        Donation.amount - Donation.amount_refunded,
+        null(),
+        Donation.paid_at,
+    ).where(
+        Donation.member_id == bindparam("member_id"),
+        Donation.kind == DonationKind.ONE_OFF,
+        Donation.status.not_in(sorted(REVERSED)),
+    ),
+    select(
+        type_coerce(RecurringDonation.status, String),
+        RecurringDonation.amount,
+        type_coerce(RecurringDonation.interval, String),
+        null(),
+    ).where(RecurringDonation.member_id == bindparam("member_id")),
+)
+
 
 def normalise_email(email: str | None) -> str | None:
     """The form we store and match on: trimmed and lower-cased; None for a blank."""
@@ -42,23 +83,78 @@ def normalise_email(email: str | None) -> str | None:
 
 def find_or_create_member(customer_id: str | None, email: str | None) -> Member:
     """The member for a Stripe customer, else for the email; created if neither is known."""
-    email = normalise_email(email)
     member = find_member(customer_id, email)
     if member is None:
-        if email is None:
-            raise LookupError("cannot create a member without an email address")
-        # A racing event of the same checkout may insert the same person first.
-        member = add_unique(
-            Member(email=email, stripe_customer_id=customer_id),
-            lambda: find_member(customer_id, email),
-        )
+        return add_member(customer_id, email)
     if customer_id and member.stripe_customer_id is None:
         member.stripe_customer_id = customer_id
     return member
 
 
+def add_member(customer_id: str | None, email: str | None) -> Member:
+    """A new member for this customer and email, or the one a racing event inserted first."""
+    email = normalise_email(email)
+    if email is None:
+        raise LookupError("cannot create a member without an email address")
+    member = insert_unique(Member(email=email, stripe_customer_id=customer_id))
+    if member is None:
+        member = find_member(customer_id, email)
+        if member is None:  # the conflicting row is neither: only a public_id clash could do it
+            raise LookupError("member insert conflicted with no matching member")
+    if customer_id and member.stripe_customer_id is None:
+        member.stripe_customer_id = customer_id
+    return member
+
+
+def insert_unique(row: Row) -> Row | None:
+    """INSERT a new row in one statement unless one of its unique keys is taken; None if so.
+
+    `row` is a transient object with its columns set (ids, not relationships); it comes back
+    persistent, its defaults filled in, without the ORM's unit of work or a read-back. On
+    PostgreSQL an insert racing one of the same key waits for that transaction and then does
+    nothing, so the caller looks the winner up: no SAVEPOINT, no IntegrityError.
+    Not for Donation: its writes go through the ORM flush, where listeners see them.
+    """
+    mapper = inspect(type(row))
+    state = inspect(row)
+    for prop in mapper.column_attrs:
+        if prop.key not in state.dict:  # unset: its default, else NULL, on the row too
+            setattr(row, prop.key, column_default(prop.columns[0]))
+    values = {
+        prop.columns[0].key: state.dict[prop.key]
+        for prop in mapper.column_attrs
+        if not prop.columns[0].primary_key
+    }
+    statement = _insert_returning_id(mapper.local_table, db.session.get_bind().dialect.name)
+    row_id = db.session.execute(statement, values).scalar()
+    if row_id is None:
+        return None
+    setattr(row, mapper.primary_key[0].key, row_id)
+    make_transient_to_detached(row)  # as if loaded: nothing expired, nothing to flush
+    db.session.add(row)
+    return row
+
+
+def column_default(column: Any) -> Any:
+    """The value an INSERT without this column would store (Python-side defaults only)."""
+    default = column.default
+    if default is None:
+        return None
+    return default.arg(None) if default.is_callable else default.arg
+
+
+@functools.cache
+def _insert_returning_id(table: Any, dialect_name: str) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id for a table, built once per database."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
+
+
 def add_unique(row: Row, find: Callable[[], Row | None]) -> Row:
-    """Insert a row keyed by a unique Stripe id or email; if a racing insert won, use its row."""
+    """Insert a row keyed by a unique Stripe id or email; if a racing insert won, use its row.
+
+    For rows that must go through the ORM flush; insert_unique is one round trip, not three.
+    """
     if db.session.get_bind().dialect.name != "postgresql":
         # SQLite serialises writers, so there is no race to lose; and pysqlite's SAVEPOINT,
         # when it opens the transaction, commits everything on release.
@@ -77,15 +173,14 @@ def add_unique(row: Row, find: Callable[[], Row | None]) -> Row:
 
 
 def find_member(customer_id: str | None, email: str | None) -> Member | None:
-    if customer_id:
-        by_customer = db.session.scalar(
-            select(Member).where(Member.stripe_customer_id == customer_id)
-        )
-        if by_customer is not None:
-            return by_customer
-    if email:
-        return db.session.scalar(select(Member).where(Member.email == normalise_email(email)))
-    return None
+    """The member with this Stripe customer id, else the one with this email (one query)."""
+    email = normalise_email(email)
+    if not (customer_id or email):
+        return None
+    params = {"customer_id": customer_id, "email": email}  # a None matches nothing
+    found = db.session.scalars(MEMBER_BY_CUSTOMER_OR_EMAIL, params).all()
+    by_customer = [m for m in found if customer_id and m.stripe_customer_id == customer_id]
+    return next(iter(by_customer or found), None)
 
 
 def add_months(moment: datetime, months: int) -> datetime:
@@ -96,27 +191,37 @@ def add_months(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month, day=day)
 
 
-def counted(donation: Donation) -> bool:
-    return donation.status not in REVERSED
+@dataclass(frozen=True)
+class Gifts:
+    """What status and tier derive from: every recurring gift, and the one-off gifts that count."""
+
+    recurring: list[tuple[SubscriptionStatus, int, Interval]]  # status, amount, interval
+    one_offs: list[tuple[datetime, int]]  # paid_at, amount net of refunds
 
 
-def annual_amount(member: Member, now: datetime) -> int:
+def gifts_of(member_id: int) -> Gifts:
+    """A member's gifts in one query: a UNION of recurring gifts and counted one-off gifts."""
+    gifts = Gifts([], [])
+    for status, amount, interval, paid_at in db.session.execute(GIFTS, {"member_id": member_id}):
+        if interval is None:
+            gifts.one_offs.append((paid_at, amount))
+        else:
+            gifts.recurring.append((SubscriptionStatus(status), amount, Interval(interval)))
+    return gifts
+
+
+def annual_amount(gifts: Gifts, now: datetime) -> int:
     """Live recurring gifts annualised plus last year's one-off gifts, net of refunds.
 
     Plain minor units whatever the currency: no FX conversion (cents for USD/EUR/GBP, yen for
     JPY, which happen to be of a similar size).
     """
     total = 0
-    for recurring in member.recurring_donations:
-        if recurring.status in LIVE | AT_RISK:
-            per_year = 12 if recurring.interval == Interval.MONTH else 1
-            total += recurring.amount * per_year
+    for status, amount, interval in gifts.recurring:
+        if status in LIVE | AT_RISK:
+            total += amount * (12 if interval == Interval.MONTH else 1)
     year_ago = now - timedelta(days=365)
-    for donation in member.donations:
-        recent = donation.paid_at is not None and donation.paid_at >= year_ago
-        if donation.kind == DonationKind.ONE_OFF and counted(donation) and recent:
-            total += donation.amount - donation.amount_refunded
-    return total
+    return total + sum(net for paid_at, net in gifts.one_offs if paid_at >= year_ago)
 
 
 def tier_for(amount: int) -> str | None:
@@ -128,23 +233,23 @@ def tier_for(amount: int) -> str | None:
     return reached if amount > 0 else None
 
 
-def one_off_active_until(member: Member) -> datetime | None:
+def one_off_active_until(gifts: Gifts) -> datetime | None:
     months = current_app.config["ONE_OFF_ACTIVE_MONTHS"]
-    paid = [d.paid_at for d in member.donations if d.kind == DonationKind.ONE_OFF and counted(d)]
+    paid = [paid_at for paid_at, _ in gifts.one_offs]
     return add_months(max(paid), months) if paid else None
 
 
-def status_for(member: Member, now: datetime) -> MemberStatus:
-    statuses = {r.status for r in member.recurring_donations}
+def status_for(gifts: Gifts, active_until: datetime | None, now: datetime) -> MemberStatus:
+    statuses = {status for status, _, _ in gifts.recurring}
     if statuses & LIVE:
         return MemberStatus.ACTIVE
-    if member.active_until is not None and member.active_until > now:
+    if active_until is not None and active_until > now:
         return MemberStatus.ACTIVE
     if statuses & AT_RISK:
         return MemberStatus.PAST_DUE
     if statuses & ENDED:
         return MemberStatus.CANCELED
-    if member.active_until is not None:
+    if active_until is not None:
         return MemberStatus.LAPSED
     return MemberStatus.NONE
 
@@ -153,11 +258,22 @@ def recompute(member: Member, now: datetime | None = None) -> Member:
     """Derive and store status, tier and active_until from the member's gifts."""
     now = now or datetime.now(UTC)
     db.session.flush()
-    db.session.refresh(member, ["donations", "recurring_donations"])
-    member.active_until = one_off_active_until(member)
-    member.status = status_for(member, now)
-    member.tier = tier_for(annual_amount(member, now))
+    gifts = gifts_of(member.id)
+    active_until = one_off_active_until(gifts)
+    assign(
+        member,
+        active_until=active_until,
+        status=status_for(gifts, active_until, now),
+        tier=tier_for(annual_amount(gifts, now)),
+    )
     return member
+
+
+def assign(row: Any, **values: Any) -> None:
+    """Set the attributes whose value differs: a row left as it was stays clean for the flush."""
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
 
 
 def lapse_expired(now: datetime | None = None) -> int:

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, or_, select
 
 from membership import stripe_api
 from membership.account import privacy
@@ -27,7 +27,11 @@ from membership.webhooks.events import (
     reference_of,
     required_id,
 )
-from membership.webhooks.subscriptions import member_for_customer, sync_subscription
+from membership.webhooks.subscriptions import (
+    find_recurring,
+    member_for_customer,
+    sync_subscription,
+)
 
 log = logging.getLogger("membership.webhooks")
 
@@ -35,15 +39,22 @@ log = logging.getLogger("membership.webhooks")
 def checkout_completed(event: Event) -> None:
     """The reader finished checkout: their member, their gift, and the attempt marked done."""
     session = event.object
-    attempt = attempt_for_session(session)
     email = (session.get("customer_details") or {}).get("email")
-    customer_id = object_id(session.get("customer"))
     if session["mode"] == "subscription":
-        recurring = sync_subscription(required_id(session["subscription"]), event.created, email)
+        # Completing checkout is no news about the subscription: a known one is not re-read,
+        # and its member's gifts, so their status, stay as they were.
+        subscription_id = required_id(session["subscription"])
+        recurring = find_recurring(subscription_id)
+        gifts_changed = recurring is None
+        if recurring is None:
+            recurring = sync_subscription(subscription_id, event.created, email)
         member = recurring.member
-        copy_attribution(attempt, recurring)
     else:
-        member = member_for_customer(customer_id, email)
+        member = member_for_customer(object_id(session.get("customer")), email)
+        gifts_changed = True
+    attempt = attempt_for_session(session)
+    if session["mode"] == "subscription":
+        copy_attribution(attempt, recurring)
     if attempt is not None:
         welcome(member, attempt)  # first: the receipt below goes out in the reader's language
         if attempt.state != CheckoutState.COMPLETED:
@@ -51,6 +62,8 @@ def checkout_completed(event: Event) -> None:
             attempt.completed_at = event.created
     if session["mode"] == "payment" and session.get("payment_status") == "paid":
         record_one_off(session, member, attempt)  # an async method is recorded when it settles
+    if gifts_changed:
+        members.recompute(member)
 
 
 def async_payment_succeeded(event: Event) -> None:
@@ -59,6 +72,7 @@ def async_payment_succeeded(event: Event) -> None:
     email = (session.get("customer_details") or {}).get("email")
     member = member_for_customer(object_id(session.get("customer")), email)
     record_one_off(session, member, attempt_for_session(session))
+    members.recompute(member)
 
 
 def async_payment_failed(event: Event) -> None:
@@ -90,7 +104,7 @@ def invoice_payment_failed(event: Event) -> None:
 
 def subscription_changed(event: Event) -> None:
     """Created, updated or deleted: mirror the subscription as Stripe has it now."""
-    sync_subscription(event.object["id"], event.created)
+    members.recompute(sync_subscription(event.object["id"], event.created).member)
 
 
 def customer_updated(event: Event) -> None:
@@ -151,14 +165,22 @@ def record_one_off(session: Obj, member: Member, attempt: CheckoutAttempt | None
     )
 
 
+# Built once: a None reference matches nothing.
+ATTEMPT_BY_REFERENCE_OR_SESSION = select(CheckoutAttempt).where(
+    or_(
+        CheckoutAttempt.reference == bindparam("reference"),
+        CheckoutAttempt.stripe_checkout_session_id == bindparam("session_id"),
+    )
+)
+
+
 def attempt_for_session(session: Obj) -> CheckoutAttempt | None:
-    attempt = attempt_for(reference_of(session))
-    if attempt is None:
-        attempt = db.session.scalar(
-            select(CheckoutAttempt).where(
-                CheckoutAttempt.stripe_checkout_session_id == session["id"]
-            )
-        )
+    """The attempt by the reference our checkout put on the session, else by the session id."""
+    reference = reference_of(session)
+    params = {"reference": reference, "session_id": session["id"]}
+    found = db.session.scalars(ATTEMPT_BY_REFERENCE_OR_SESSION, params).all()
+    by_reference = [a for a in found if reference and a.reference == reference]
+    attempt = next(iter(by_reference or found), None)
     if attempt is not None and attempt.stripe_checkout_session_id is None:
         attempt.stripe_checkout_session_id = session["id"]
     return attempt
@@ -166,7 +188,8 @@ def attempt_for_session(session: Obj) -> CheckoutAttempt | None:
 
 def welcome(member: Member, attempt: CheckoutAttempt) -> None:
     """Carry the reader's choices on the form (newsletter, language) over to their membership."""
-    db.session.flush()
+    if member.id is None:
+        db.session.flush()
     attempt.member_id = member.id
     member.locale = attempt.locale or member.locale
     if member.erased_at is not None:

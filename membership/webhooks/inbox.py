@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -30,12 +31,46 @@ class Outcome(enum.StrEnum):
 def receive(payload: dict[str, Any]) -> Outcome:
     """Store a verified event and apply it, in one transaction (one commit, one fsync).
 
-    If the handler fails, its writes and the insert roll back together and record_failure
-    stores the event with its error; if the process dies first, Stripe never got a 200 and
-    delivers it again. Either way no received event is lost.
+    A type we do not handle is one INSERT, marked applied. For the others, the INSERT claims
+    the event and its handler runs in the same transaction. If the handler fails, its writes
+    and the insert roll back together and record_failure stores the event with its error; if
+    the process dies first, Stripe never got a 200 and delivers it again. Either way no
+    received event is lost.
     """
-    store(payload)
-    return process(payload["id"])
+    if payload["type"] not in HANDLERS:
+        return acknowledge(payload)
+    if not claim(payload):
+        return process(payload["id"])  # stored before: a duplicate, or a retry after a failure
+    return run(payload)
+
+
+def claim(payload: dict[str, Any]) -> bool:
+    """Insert the event as applied by this transaction; False if its id is already stored.
+
+    On PostgreSQL a second delivery's insert waits here for the first one's transaction, then
+    finds the id taken and goes through process(), which sees it applied. The new row needs no
+    SELECT ... FOR UPDATE: until this transaction ends, no one else can insert or see it.
+    """
+    row = event_row(payload, processed_at=datetime.now(UTC), attempts=1)
+    return db.session.execute(insert_new(), row).first() is not None
+
+
+def acknowledge(payload: dict[str, Any]) -> Outcome:
+    """Keep an event of a type we do not handle, as applied: one INSERT, in autocommit.
+
+    Most of what Stripe sends is such news (payment_intent.created, invoice.finalized...); a
+    single statement needs no transaction around it, which saves a BEGIN and a COMMIT each.
+    """
+    if db.session().in_transaction():  # e.g. reconcile, which has read in this session already
+        store(payload)
+        return process(payload["id"])
+    row = event_row(payload, processed_at=datetime.now(UTC), attempts=1)
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        inserted = connection.execute(insert_new(), row).first()
+    if inserted is None:
+        return process(payload["id"])  # stored before, maybe unapplied (replay's store)
+    log.info("unhandled event type", extra={"fields": fields(Event.from_payload(payload))})
+    return Outcome.IGNORED
 
 
 def store(payload: dict[str, Any]) -> None:
@@ -44,12 +79,11 @@ def store(payload: dict[str, Any]) -> None:
     On PostgreSQL a second delivery's insert waits for the first one's transaction, then
     finds the row (already applied) under the lock that process() takes.
     """
-    statement = insert_event(payload).on_conflict_do_nothing()
-    db.session.execute(statement)
+    db.session.execute(insert_new(), event_row(payload))
 
 
-def insert_event(payload: dict[str, Any], **extra: Any) -> Any:
-    values = {
+def event_row(payload: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
         "id": payload["id"],
         "type": payload["type"],
         "api_version": payload.get("api_version"),
@@ -60,12 +94,39 @@ def insert_event(payload: dict[str, Any], **extra: Any) -> Any:
         "attempts": 0,
         **extra,
     }
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    return dialect.insert(StripeEvent).values(**values)
+
+
+def insert_new() -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id, run with each event's row."""
+    return _insert_new(db.engine.dialect.name)
+
+
+@functools.cache
+def _insert_new(dialect_name: str) -> Any:
+    # Built once per database, and Core on the table: the inbox needs no ORM state.
+    table = StripeEvent.__table__
+    return _dialect(dialect_name).insert(table).on_conflict_do_nothing().returning(table.c.id)
+
+
+@functools.cache
+def _upsert_failure(dialect_name: str) -> Any:
+    table = StripeEvent.__table__
+    insert = _dialect(dialect_name).insert(table)
+    return insert.on_conflict_do_update(
+        index_elements=[table.c.id],
+        set_={"attempts": table.c.attempts + 1, "last_error": insert.excluded.last_error},
+        # A racing delivery may have applied it meanwhile: then there is no error to keep.
+        where=table.c.processed_at.is_(None),
+    )
+
+
+def _dialect(name: str) -> Any:
+    """Each database spells ON CONFLICT its own way."""
+    return postgresql if name == "postgresql" else sqlite
 
 
 def process(event_id: str, force: bool = False) -> Outcome:
-    """Run the event's handler in one transaction with its writes; `force` re-runs a done one."""
+    """Run a stored event's handler in one transaction with its writes; `force`: a done one too."""
     # FOR UPDATE: a second delivery of this id waits here until the first commits, then sees
     # processed_at. SQLite ignores it; there, writers are serialised by the database lock.
     row = db.session.scalar(
@@ -80,7 +141,14 @@ def process(event_id: str, force: bool = False) -> Outcome:
     if row.processed_at is not None and not force:
         db.session.commit()
         return Outcome.DUPLICATE
-    payload = row.payload
+    row.processed_at = datetime.now(UTC)  # rolled back with the handler's writes if it fails
+    row.attempts += 1
+    row.last_error = None
+    return run(row.payload)
+
+
+def run(payload: dict[str, Any]) -> Outcome:
+    """Apply the event with its handler and commit; on failure roll back and record the error."""
     event = Event.from_payload(payload)
     handler = HANDLERS.get(event.type)
     try:
@@ -88,9 +156,6 @@ def process(event_id: str, force: bool = False) -> Outcome:
             log.info("unhandled event type", extra={"fields": fields(event)})
         else:
             handler(event)
-        row.processed_at = datetime.now(UTC)
-        row.attempts += 1
-        row.last_error = None
         db.session.commit()
     except Exception as exc:
         db.session.rollback()
@@ -104,13 +169,8 @@ def record_failure(payload: dict[str, Any], event: Event, exc: Exception) -> Non
     """Store the event (the rollback took a fresh insert away) with its error and attempt."""
     message = describe(exc)[:MAX_ERROR_LENGTH]
     log.warning("event handler failed", extra={"fields": fields(event) | {"error": message}})
-    statement = insert_event(payload, attempts=1, last_error=message)
-    db.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[StripeEvent.id],
-            set_={"attempts": StripeEvent.attempts + 1, "last_error": message},
-        )
-    )
+    upsert = _upsert_failure(db.engine.dialect.name)
+    db.session.execute(upsert, event_row(payload, attempts=1, last_error=message))
     db.session.commit()
 
 

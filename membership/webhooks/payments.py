@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 
 from membership import stripe_api
 from membership.extensions import db
@@ -29,6 +29,19 @@ from membership.webhooks.events import (
 )
 from membership.webhooks.subscriptions import sync_subscription
 
+# Built once, on the table: a None id matches nothing; the ORM row is loaded only if found.
+DONATION_ID_BY_STRIPE_IDS = (
+    select(Donation.__table__.c.id)
+    .where(
+        or_(
+            Donation.__table__.c.stripe_payment_intent_id == bindparam("payment_intent_id"),
+            Donation.__table__.c.stripe_charge_id == bindparam("charge_id"),
+            Donation.__table__.c.stripe_invoice_id == bindparam("invoice_id"),
+        )
+    )
+    .with_for_update()
+)
+
 
 def find_donation(
     payment_intent_id: str | None = None,
@@ -36,18 +49,16 @@ def find_donation(
     invoice_id: str | None = None,
 ) -> Donation | None:
     """The Donation any of these Stripe ids belongs to, locked for this transaction."""
-    keys = [
-        column == value
-        for column, value in (
-            (Donation.stripe_payment_intent_id, payment_intent_id),
-            (Donation.stripe_charge_id, charge_id),
-            (Donation.stripe_invoice_id, invoice_id),
-        )
-        if value
-    ]
-    if not keys:
+    if not (payment_intent_id or charge_id or invoice_id):
         return None
-    return db.session.scalar(select(Donation).where(or_(*keys)).with_for_update())
+    params = {
+        "payment_intent_id": payment_intent_id,
+        "charge_id": charge_id,
+        "invoice_id": invoice_id,
+    }
+    db.session.flush()  # a Core statement: the session does not autoflush for it
+    donation_id = db.session.scalar(DONATION_ID_BY_STRIPE_IDS, params)
+    return None if donation_id is None else db.session.get(Donation, donation_id)
 
 
 def record_payment(
@@ -58,30 +69,29 @@ def record_payment(
     invoice_id: str | None = None,
     recurring: RecurringDonation | None = None,
 ) -> Donation:
-    """The Donation for a succeeded payment intent (expanded charge and balance transaction)."""
+    """The Donation for a succeeded payment intent (expanded charge and balance transaction).
+
+    The caller recomputes the member's status once it has written everything its event owes.
+    """
     charge = intent.get("latest_charge") if isinstance(intent.get("latest_charge"), dict) else {}
-    keys = {
-        "payment_intent_id": intent["id"],
-        "charge_id": object_id(charge) if charge else None,
-        "invoice_id": invoice_id,
-    }
-    donation = find_donation(**keys)
+    donation = find_donation(intent["id"], object_id(charge) if charge else None, invoice_id)
     if donation is None:
-        db.session.flush()  # ids, not relationships: a savepoint's flush must not cascade
-        donation = members.add_unique(
-            Donation(
-                member_id=member.id,
-                recurring_donation_id=recurring.id if recurring else None,
-                kind=DonationKind.RECURRING if recurring else DonationKind.ONE_OFF,
-                amount=intent["amount_received"] or intent["amount"],
-                currency=intent["currency"].upper(),
-                status=DonationStatus.SUCCEEDED,
-                stripe_payment_intent_id=intent["id"],
-                stripe_invoice_id=invoice_id,
-                paid_at=paid_at,
-            ),
-            lambda: find_donation(**keys),
+        # No SAVEPOINT: one event records each payment (completed or async_payment_succeeded
+        # for a one-off, invoice.paid for a recurring one), and the inbox's row lock serialises
+        # deliveries of an event. A collision anyway fails the event; Stripe's retry finds the row.
+        db.session.flush()
+        donation = Donation(
+            member_id=member.id,
+            recurring_donation_id=recurring.id if recurring else None,
+            kind=DonationKind.RECURRING if recurring else DonationKind.ONE_OFF,
+            amount=intent["amount_received"] or intent["amount"],
+            currency=intent["currency"].upper(),
+            status=DonationStatus.SUCCEEDED,
+            stripe_payment_intent_id=intent["id"],
+            stripe_invoice_id=invoice_id,
+            paid_at=paid_at,
         )
+        db.session.add(donation)
     if charge:
         donation.stripe_charge_id = charge["id"]
         apply_balance(donation, charge.get("balance_transaction"))
@@ -92,7 +102,6 @@ def record_payment(
     if template is not None:
         key = f"receipt:{invoice_id or intent['id']}"
         queue_email(member, template, key, donation_context(donation))
-    members.recompute(member)
     return donation
 
 
@@ -113,23 +122,32 @@ def record_invoice(
     """
     invoice = stripe_api.retrieve_invoice(invoice_id)
     parent = (invoice.get("parent") or {}).get("subscription_details") or {}
-    subscription_id = object_id(parent.get("subscription"))
+    subscription = parent.get("subscription")
+    subscription_id = object_id(subscription)
     if subscription_id is None:
         return None  # not a recurring gift's invoice
-    recurring = sync_subscription(subscription_id, event_time, invoice.get("customer_email"))
-    if invoice["status"] != "paid" or not invoice["amount_paid"]:
-        if invoice["status"] == "open" and failed_attempt:
-            key = f"payment_failed:{invoice_id}:{failed_attempt}"
-            queue_email(recurring.member, "payment_failed", key, {"invoice": invoice_id})
-        return None
-    paid = [p for p in invoice["payments"]["data"] if p["status"] == "paid"]
-    if not paid:
-        raise NotYetKnown(f"invoice {invoice_id} is paid but lists no paid payment")
-    intent = stripe_api.retrieve_payment_intent(required_id(paid[0]["payment"]["payment_intent"]))
-    paid_at = invoice["status_transitions"].get("paid_at") or int(event_time.timestamp())
-    return record_payment(
-        intent, recurring.member, timestamp(paid_at), invoice_id=invoice_id, recurring=recurring
+    recurring = sync_subscription(
+        subscription_id,
+        event_time,
+        invoice.get("customer_email"),
+        sub=subscription if isinstance(subscription, dict) else None,
     )
+    donation = None
+    if invoice["status"] == "paid" and invoice["amount_paid"]:
+        paid = [p for p in invoice["payments"]["data"] if p["status"] == "paid"]
+        if not paid:
+            raise NotYetKnown(f"invoice {invoice_id} is paid but lists no paid payment")
+        intent_id = required_id(paid[0]["payment"]["payment_intent"])
+        intent = stripe_api.retrieve_payment_intent(intent_id)
+        paid_at = invoice["status_transitions"].get("paid_at") or int(event_time.timestamp())
+        donation = record_payment(
+            intent, recurring.member, timestamp(paid_at), invoice_id=invoice_id, recurring=recurring
+        )
+    elif invoice["status"] == "open" and failed_attempt:
+        key = f"payment_failed:{invoice_id}:{failed_attempt}"
+        queue_email(recurring.member, "payment_failed", key, {"invoice": invoice_id})
+    members.recompute(recurring.member)
+    return donation
 
 
 def apply_refund(charge_id: str) -> Donation:
@@ -175,9 +193,6 @@ def donation_context(donation: Donation) -> Obj:
 
 def queue_email(member: Member | None, template: str, dedupe_key: str, context: Obj) -> None:
     """Write the email to the outbox with this transaction; one per dedupe key, ever."""
-    exists = db.session.scalar(select(OutboxEmail.id).where(OutboxEmail.dedupe_key == dedupe_key))
-    if exists is not None:
-        return
     db.session.flush()
     email = OutboxEmail(
         member_id=member.id if member else None,
@@ -187,7 +202,4 @@ def queue_email(member: Member | None, template: str, dedupe_key: str, context: 
         dedupe_key=dedupe_key,
         context=context,
     )
-    members.add_unique(
-        email,
-        lambda: db.session.scalar(select(OutboxEmail).where(OutboxEmail.dedupe_key == dedupe_key)),
-    )
+    members.insert_unique(email)  # a key used before, also by a racing event: nothing new

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from membership import stripe_api
 from membership.extensions import db
@@ -24,70 +25,111 @@ from membership.webhooks.events import (
 log = logging.getLogger("membership.webhooks")
 
 
-def member_for_customer(customer_id: str | None, email: str | None = None) -> Member:
-    """Find the member by customer id, else by email (asking Stripe for it when not given)."""
+def member_for_customer(customer: str | Obj | None, email: str | None = None) -> Member:
+    """Find the member by customer id, else by email (asking Stripe for it when not given).
+
+    `customer` is the id or, when Stripe expanded it, the customer object (its email spares a
+    request to Stripe).
+    """
+    customer_id = object_id(customer)
     member = members.find_member(customer_id, email)
     if member is not None:
         if customer_id and member.stripe_customer_id is None:
             member.stripe_customer_id = customer_id
         return member
+    if email is None and isinstance(customer, dict):
+        email = customer.get("email")
     if email is None and customer_id:
         email = stripe_api.retrieve_customer(customer_id).get("email")
-    return members.find_or_create_member(customer_id, email)
+    return members.add_member(customer_id, email)
+
+
+# Built once, run with the subscription id bound: the gift and its member in one query.
+RECURRING_BY_SUBSCRIPTION = (
+    select(RecurringDonation, Member)
+    .join(RecurringDonation.member)
+    .where(RecurringDonation.stripe_subscription_id == bindparam("subscription_id"))
+    .with_for_update(of=RecurringDonation)
+)
 
 
 def find_recurring(subscription_id: str) -> RecurringDonation | None:
-    return db.session.scalar(
-        select(RecurringDonation)
-        .where(RecurringDonation.stripe_subscription_id == subscription_id)
-        .with_for_update()
-    )
+    """The recurring gift, locked for this transaction, with its member loaded."""
+    params = {"subscription_id": subscription_id}
+    found = db.session.execute(RECURRING_BY_SUBSCRIPTION, params).first()
+    if found is None:
+        return None
+    recurring, member = found
+    set_committed_value(recurring, "member", member)
+    return recurring
 
 
 def sync_subscription(
-    subscription_id: str, event_time: datetime, email: str | None = None
+    subscription_id: str, event_time: datetime, email: str | None = None, sub: Obj | None = None
 ) -> RecurringDonation:
-    """Create or refresh the recurring gift from Stripe's current subscription."""
+    """Create or refresh the recurring gift from Stripe's current subscription.
+
+    `sub` is the subscription when the caller already has it fresh from Stripe (expanded on
+    another object), which spares a request.
+    """
     recurring = find_recurring(subscription_id)
     if recurring is not None and recurring.last_event_at and event_time < recurring.last_event_at:
         log.info("stale subscription event ignored", extra={"fields": {"sub": subscription_id}})
         return recurring
-    sub = stripe_api.retrieve_subscription(subscription_id)
+    if sub is None:
+        # A new gift needs its member, maybe by the customer's email: ask for both at once.
+        sub = stripe_api.retrieve_subscription(subscription_id, with_customer=recurring is None)
     if recurring is None:
-        member = member_for_customer(object_id(sub["customer"]), email)
-        recurring = members.add_unique(
-            new_recurring(sub, member), lambda: find_recurring(subscription_id)
-        )
-    apply_subscription(recurring, sub)
-    if recurring.last_event_at is None or event_time > recurring.last_event_at:
-        recurring.last_event_at = event_time
-    members.recompute(recurring.member)
+        recurring = add_recurring(sub, event_time, email)
+    else:
+        refresh(recurring, sub, event_time)
     notify_cancellation(recurring)  # an outbox row in this transaction; once per cancellation
     return recurring
 
 
-def new_recurring(sub: Obj, member: Member) -> RecurringDonation:
-    attempt = attempt_for(reference_of(sub))
-    db.session.flush()  # ids, not relationships: a savepoint's flush must not cascade
-    recurring = RecurringDonation(member_id=member.id, stripe_subscription_id=sub["id"])
+def add_recurring(sub: Obj, event_time: datetime, email: str | None) -> RecurringDonation:
+    """The new recurring gift, or the row a racing event of the same checkout inserted first."""
+    member = member_for_customer(sub["customer"], email)
+    recurring = RecurringDonation(
+        member_id=member.id, stripe_subscription_id=sub["id"], last_event_at=event_time
+    )
     apply_subscription(recurring, sub)
-    copy_attribution(attempt, recurring)
-    return recurring
+    copy_attribution(attempt_for(reference_of(sub)), recurring)
+    inserted = members.insert_unique(recurring)
+    if inserted is not None:
+        set_committed_value(inserted, "member", member)  # known: no query to load it again
+        return inserted
+    existing = find_recurring(sub["id"])
+    if existing is None:
+        raise LookupError(f"recurring gift for {sub['id']} conflicted but is not there")
+    refresh(existing, sub, event_time)  # ours is as fresh as what the racing event wrote
+    return existing
+
+
+def refresh(recurring: RecurringDonation, sub: Obj, event_time: datetime) -> None:
+    apply_subscription(recurring, sub)
+    if recurring.last_event_at is None or event_time > recurring.last_event_at:
+        recurring.last_event_at = event_time
 
 
 def apply_subscription(recurring: RecurringDonation, sub: Obj) -> None:
     item = sub["items"]["data"][0]
     price = item["price"]
-    recurring.amount = price["unit_amount"] * item.get("quantity", 1)
-    recurring.currency = price["currency"].upper()
-    recurring.interval = Interval(price["recurring"]["interval"])
-    recurring.status = SubscriptionStatus(sub["status"])
-    recurring.current_period_end = optional_timestamp(item.get("current_period_end"))
-    recurring.cancel_at_period_end = bool(sub.get("cancel_at_period_end"))
-    recurring.started_at = optional_timestamp(sub.get("start_date"))
-    recurring.canceled_at = optional_timestamp(sub.get("canceled_at"))
     pause = sub.get("pause_collection")
-    recurring.paused_until = optional_timestamp(pause.get("resumes_at")) if pause else None
+    status = SubscriptionStatus(sub["status"])
+    members.assign(
+        recurring,
+        amount=price["unit_amount"] * item.get("quantity", 1),
+        currency=price["currency"].upper(),
+        interval=Interval(price["recurring"]["interval"]),
+        status=status,
+        current_period_end=optional_timestamp(item.get("current_period_end")),
+        cancel_at_period_end=bool(sub.get("cancel_at_period_end")),
+        started_at=optional_timestamp(sub.get("start_date")),
+        canceled_at=optional_timestamp(sub.get("canceled_at")),
+        paused_until=optional_timestamp(pause.get("resumes_at")) if pause else None,
+    )
     details = sub.get("cancellation_details") or {}
-    if recurring.status == SubscriptionStatus.CANCELED:
-        recurring.cancellation_reason = details.get("reason") or details.get("feedback")
+    if status == SubscriptionStatus.CANCELED:
+        reason = details.get("reason") or details.get("feedback")
+        members.assign(recurring, cancellation_reason=reason)

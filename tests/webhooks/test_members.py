@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
+from membership.extensions import db
 from membership.members import services
-from membership.models import DonationStatus, Interval, MemberStatus, SubscriptionStatus
+from membership.models import DonationStatus, Interval, Member, MemberStatus, SubscriptionStatus
 from tests.factories import make_donation, make_member, make_recurring
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -111,3 +113,21 @@ def test_reversed_gifts_do_not_count(app):
     make_donation(member, paid_at=NOW, status=DonationStatus.REFUNDED, amount_refunded=2500)
     services.recompute(member, NOW)
     assert (member.status, member.tier, member.active_until) == (MemberStatus.NONE, None, None)
+
+
+def test_find_member_prefers_the_customer_id_to_the_email(app):
+    by_email = make_member(email="shared@example.org")
+    by_customer = make_member(email="other@example.org", stripe_customer_id="cus_pref")
+    assert services.find_member("cus_pref", "shared@example.org").id == by_customer.id
+    assert services.find_member("cus_unknown", "SHARED@example.org").id == by_email.id
+    assert services.find_member(None, None) is None
+
+
+def test_insert_unique_gives_a_clean_persistent_row_or_none_on_a_taken_key(app):
+    member = services.insert_unique(Member(email="new@example.org"))
+    assert member is not None and member.id is not None
+    assert member.public_id and member.locale == "en" and member.status == MemberStatus.NONE
+    assert not db.session.dirty and not db.session.new  # nothing left to flush or load
+    assert services.insert_unique(Member(email="new@example.org")) is None
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Member)) == 1
