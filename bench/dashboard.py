@@ -135,9 +135,12 @@ def bare_sql(database_url: str, statements: list[tuple[str, Any]]) -> float:
 def pages(database_url: str) -> list[Row]:
     _app, client = signed_in_client(database_url)
     rows = []
+    # q=reader12 matches no seeded member (seeded emails are first.last.N@example.org): an empty
+    # page, 3 statements. q=ana fills a 50-row page: the giving query and money formatting too.
     for label, url, goal_ms in (
         ("overview `/staff/` (last 12 months)", "/staff/", 300),
-        ("member search `/staff/members?q=reader12`", "/staff/members?q=reader12", 50),
+        ("member search, no match `/staff/members?q=reader12`", "/staff/members?q=reader12", 50),
+        ("member search, 50 rows `/staff/members?q=ana`", "/staff/members?q=ana", 50),
     ):
         ours, statements = timed(client, url)
         bare = bare_sql(
@@ -158,29 +161,53 @@ def pages(database_url: str) -> list[Row]:
 
 
 def export(database_url: str) -> list[Row]:
-    """Streams the donations CSV in a separate process, to read its own peak memory."""
-    out = subprocess.run(
-        [sys.executable, "-m", "bench.export_worker", database_url, STAFF_EMAIL, STAFF_PASSWORD],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    ours = json.loads(out.strip().splitlines()[-1])
-    started = time.perf_counter()
-    copy = "\\copy (SELECT d.id, m.public_id, d.paid_at, d.kind, d.status, d.amount, d.currency, d.amount_refunded, d.fee, d.net, d.article_url, d.utm_source, d.utm_campaign FROM donation d JOIN member m ON m.id = d.member_id ORDER BY d.id) TO '/dev/null' CSV HEADER"
-    subprocess.run(["psql", psql_url(database_url), "-qc", copy], check=True)
-    psql_seconds = time.perf_counter() - started
-    psql_rate = ours["rows"] / psql_seconds
-    rate = ours["rows"] / ours["seconds"]
+    """The donations CSV streamed by the app in a worker process (its memory is the server's),
+    against psql \\copy of the same rows: the same joins, order and columns, as stored. Best of
+    two runs each, alternating, since the machine is shared."""
+    baseline_sql = (
+        "SELECT d.id, m.public_id, d.paid_at, d.kind, d.status, d.amount, d.currency,"
+        " d.amount_refunded, d.fee, d.net, d.settlement_currency, c.slug, d.article_url,"
+        " d.utm_source, d.utm_medium, d.utm_campaign"
+        " FROM donation d JOIN member m ON m.id = d.member_id"
+        " LEFT OUTER JOIN campaign c ON c.id = d.campaign_id ORDER BY d.paid_at, d.id"
+    )
+    runs, psql_runs = [], []
+    for _ in range(2):
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.export_worker", database_url, STAFF_EMAIL],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        runs.append(json.loads(out.strip().splitlines()[-1]))
+        started = time.perf_counter()
+        copy = f"\\copy ({baseline_sql}) TO '/dev/null' CSV HEADER"
+        done = subprocess.run(
+            ["psql", psql_url(database_url), "-c", copy], check=True, capture_output=True, text=True
+        )
+        psql_runs.append((time.perf_counter() - started, int(done.stdout.split()[-1])))
+    best = min(runs, key=lambda run: run["seconds"])
+    psql_seconds, psql_rows = min(psql_runs)
+    assert best["rows"] == psql_rows, (best["rows"], psql_rows)
+    rate = best["rows"] / best["seconds"]
+    psql_rate = psql_rows / psql_seconds
+    # The export's own peak where Linux lets the worker reset it after sign-in, else the
+    # whole process's (which then includes argon2's 64 MiB password check).
+    peak = max(run["export_peak_rss_mb"] or run["process_peak_rss_mb"] for run in runs)
     return [
         Row(
-            what=f"CSV export of {ours['rows']:,} donations (admin, streamed)",
-            ours=f"{rate:,.0f} rows/s, peak RSS {ours['max_rss_mb']:.0f} MB",
-            baseline=f"psql \\copy: {psql_rate:,.0f} rows/s",
+            what=f"CSV export of {best['rows']:,} donations (admin, streamed)",
+            ours=f"{rate:,.0f} rows/s, peak RSS {peak:.0f} MB",
+            baseline=f"psql \\copy of the same rows, raw columns: {psql_rate:,.0f} rows/s",
             goal=">= 0.25x psql; RSS < 200 MB",
-            met=rate >= 0.25 * psql_rate and ours["max_rss_mb"] < 200,
-            note=f"ratio {rate / psql_rate:.2f}",
+            met=rate >= 0.25 * psql_rate and peak < 200,
+            note=(
+                f"ratio {rate / psql_rate:.2f}, best of 2 each; RSS: the worker process serving"
+                f" the export in-process through the test client, {best['rss_before_mb']:.0f} MB"
+                " resident before the request (app imported, staff signed in); its peak with"
+                f" the argon2 sign-in: {max(run['process_peak_rss_mb'] for run in runs):.0f} MB"
+            ),
         )
     ]
 

@@ -1,86 +1,70 @@
-"""CSV exports for admins: streamed from a server-side cursor, audit-logged, spreadsheet-safe."""
+"""CSV exports for admins: audit-logged, then streamed with memory flat whatever the table size.
+
+On PostgreSQL the server formats the cells and COPY streams them (export_copy.py); elsewhere
+a server-side cursor feeds csv.writer (export_csv.py). Both write the same bytes.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
-import itertools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Response, render_template, request, stream_with_context
 
-from membership.dashboard import bp, member_search, metrics
+from membership.dashboard import bp, export_copy, member_search, metrics
 from membership.dashboard.access import admin_required
 from membership.dashboard.audit import record
+from membership.dashboard.export_copy import (
+    copy_csv,
+    flag_cell,
+    major_cell,
+    number_cell,
+    text_cell,
+    timestamp_cell,
+)
+from membership.dashboard.export_csv import fetched_csv, major
 from membership.extensions import db
 from membership.models import Campaign, Donation, DonationKind, DonationStatus, Member
-from membership.money import exponent
 
-BATCH = 2000  # rows fetched per round trip; memory stays flat whatever the table size
-LINES_PER_CHUNK = 200
-# A spreadsheet runs a cell starting with these as a formula (OWASP "CSV injection").
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
+# Each column with its cell in SQL, for COPY; the Python path gives the value to cell().
+MEMBER_COLUMNS: dict[str, tuple[Any, Callable[[Any], sa.ColumnElement[str]]]] = {
+    "public_id": (Member.public_id, text_cell),
+    "email": (Member.email, text_cell),
+    "display_name": (Member.display_name, text_cell),
+    "status": (Member.status, text_cell),
+    "tier": (Member.tier, text_cell),
+    "locale": (Member.locale, text_cell),
+    "newsletter_consent": (Member.newsletter_consent, flag_cell),
+    "created_at": (Member.created_at, timestamp_cell),
+    "active_until": (Member.active_until, timestamp_cell),
+    "erased_at": (Member.erased_at, timestamp_cell),
+}
+DONATION_HEADER = (
+    "donation_id", "member", "paid_at", "kind", "status", "amount", "currency",
+    "amount_refunded", "fee", "net", "settlement_currency", "campaign", "article_url",
+    "utm_source", "utm_medium", "utm_campaign",
+)  # fmt: skip
 DONATION_COLUMNS = (
     Donation.id, Donation.paid_at, Donation.kind, Donation.status, Donation.amount,
     Donation.currency, Donation.amount_refunded, Donation.fee, Donation.net,
     Donation.settlement_currency, Donation.article_url, Donation.utm_source,
     Donation.utm_medium, Donation.utm_campaign,
 )  # fmt: skip
-MEMBER_COLUMNS = {
-    "public_id": Member.public_id,
-    "email": Member.email,
-    "display_name": Member.display_name,
-    "status": Member.status,
-    "tier": Member.tier,
-    "locale": Member.locale,
-    "newsletter_consent": Member.newsletter_consent,
-    "created_at": Member.created_at,
-    "active_until": Member.active_until,
-    "erased_at": Member.erased_at,
-}
 
 
-def cell(value: Any) -> str:
-    """One CSV cell as text, neutralised so no spreadsheet treats it as a formula."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        text = value.astimezone(UTC).isoformat()
-    elif isinstance(value, bool):
-        text = "yes" if value else "no"
-    else:
-        text = str(getattr(value, "value", value))  # enums by their stored value
-    return "'" + text if text.startswith(FORMULA_START) else text
+def copy_supported() -> bool:
+    """COPY where the database can do it; the portable Python path everywhere else."""
+    return export_copy.supported(db.session.get_bind().dialect)
 
 
-def major(amount: int | None, currency: str | None) -> str:
-    """Minor units as an exact decimal string in major units ("25.00", "500" for JPY)."""
-    if amount is None or not currency:
-        return ""
-    return str(Decimal(amount).scaleb(-exponent(currency)))
-
-
-def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
-    """The header, then one encoded line per row, produced as the cursor yields them."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for count, values in enumerate(itertools.chain([header], rows), start=1):
-        writer.writerow([cell(v) for v in values])
-        if count % LINES_PER_CHUNK == 0:  # fewer, larger writes to the socket
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
-
-
-def streamed(name: str, lines: Iterator[str]) -> Response:
+def streamed(name: str, chunks: Iterator[str] | Iterator[bytes]) -> Response:
     filename = f"{name}-{datetime.now(UTC).date().isoformat()}.csv"
-    response = Response(stream_with_context(lines), mimetype="text/csv")
+    response = Response(stream_with_context(chunks), mimetype="text/csv")
+    # Nothing may read the body into a list before it is sent (the request log asks for
+    # its length): then it would be the whole file, held in memory, the query run in full.
+    response.implicit_sequence_conversion = False
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"  # personal data: keep it out of caches
     return response
@@ -96,14 +80,17 @@ def export_members() -> Response | tuple[str, int]:
     """Members matching the list's filters, with contact details, as CSV."""
     try:
         filters = member_search.MemberFilters.from_args(request.args)
-        stmt = member_search.filtered(filters)
+        stmt = member_search.filtered(filters).order_by(Member.id)
     except member_search.FilterError as exc:
         return bad_filter(str(exc))
-    columns = stmt.with_only_columns(*MEMBER_COLUMNS.values()).order_by(Member.id)
     record("export.members", "member", None, {"filters": filters.args()})
     db.session.commit()
-    rows = db.session.execute(columns.execution_options(yield_per=BATCH))
-    return streamed("members", csv_lines(list(MEMBER_COLUMNS), rows))
+    header = list(MEMBER_COLUMNS)
+    if copy_supported():
+        cells = [to_cell(column) for column, to_cell in MEMBER_COLUMNS.values()]
+        return streamed("members", copy_csv(header, stmt.with_only_columns(*cells)))
+    columns = stmt.with_only_columns(*(column for column, _ in MEMBER_COLUMNS.values()))
+    return streamed("members", fetched_csv(header, columns, list))
 
 
 @bp.get("/exports/donations.csv")
@@ -116,13 +103,10 @@ def export_donations() -> Response | tuple[str, int]:
         return bad_filter(str(exc))
     record("export.donations", "donation", None, {"filters": applied})
     db.session.commit()
-    rows = db.session.execute(stmt.execution_options(yield_per=BATCH))
-    header = [
-        "donation_id", "member", "paid_at", "kind", "status", "amount", "currency",
-        "amount_refunded", "fee", "net", "settlement_currency", "campaign", "article_url",
-        "utm_source", "utm_medium", "utm_campaign",
-    ]  # fmt: skip
-    return streamed("donations", csv_lines(header, (donation_row(r) for r in rows)))
+    if copy_supported():
+        cells = stmt.with_only_columns(*donation_cells())
+        return streamed("donations", copy_csv(DONATION_HEADER, cells))
+    return streamed("donations", fetched_csv(DONATION_HEADER, stmt, donation_row))
 
 
 def donations_query(args: Any) -> tuple[sa.Select[*tuple[Any, ...]], dict[str, str]]:
@@ -167,4 +151,19 @@ def donation_row(row: Any) -> list[Any]:
         major(gift["fee"], settled), major(gift["net"], settled), settled if known else "",
         gift["slug"], gift["article_url"], gift["utm_source"], gift["utm_medium"],
         gift["utm_campaign"],
+    ]  # fmt: skip
+
+
+def donation_cells() -> Sequence[sa.ColumnElement[str]]:
+    """donation_row() in SQL, for COPY: the same cells in the same order."""
+    settled = sa.func.coalesce(sa.func.nullif(Donation.settlement_currency, ""), Donation.currency)
+    return [
+        number_cell(Donation.id), text_cell(Member.public_id), timestamp_cell(Donation.paid_at),
+        text_cell(Donation.kind), text_cell(Donation.status),
+        major_cell(Donation.amount, Donation.currency), text_cell(Donation.currency),
+        major_cell(Donation.amount_refunded, Donation.currency),
+        major_cell(Donation.fee, settled), major_cell(Donation.net, settled),
+        text_cell(sa.case((Donation.fee.is_not(None), settled))),
+        text_cell(Campaign.slug), text_cell(Donation.article_url), text_cell(Donation.utm_source),
+        text_cell(Donation.utm_medium), text_cell(Donation.utm_campaign),
     ]  # fmt: skip
