@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import cache, lru_cache
 
-from babel.numbers import format_currency, get_currency_name
+from babel import Locale
+from babel.numbers import format_currency
 
 # Stripe's own minor-unit rules, which differ from ISO 4217 in places (ISK, HUF, TWD):
 # https://docs.stripe.com/currencies#zero-decimal and #three-decimal
@@ -13,6 +15,11 @@ ZERO_DECIMAL = frozenset(
     "BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split()  # noqa: SIM905
 )
 THREE_DECIMAL = frozenset(["BHD", "JOD", "KWD", "OMR", "TND"])
+# The codes Babel has an English name for (get_currency_name echoes any other code back), read
+# once: each lookup through Babel's locale data takes microseconds, and every Money makes one.
+KNOWN_CURRENCIES = frozenset(
+    code for code, name in Locale.parse("en").currencies.items() if name != code
+)
 
 
 class MoneyError(ValueError):
@@ -34,9 +41,20 @@ def check_currency(currency: str) -> str:
     if not isinstance(currency, str) or len(currency) != 3 or not currency.isalpha():
         raise MoneyError(f"Not a currency code: {currency!r}")
     code = currency.upper()
-    if get_currency_name(code, locale="en") == code:  # Babel echoes codes it does not know
+    if code not in KNOWN_CURRENCIES:
         raise MoneyError(f"Unknown currency: {code}")
     return code
+
+
+parsed_locale = cache(Locale.parse)  # a handful of locales, parsed once each
+
+
+# Babel parses the locale and walks its pattern on every call (tens of microseconds; a list page
+# formats a hundred amounts). The text depends on these three values only, so it is kept.
+@lru_cache(maxsize=4096)
+def formatted(amount: int, currency: str, locale: str) -> str:
+    major = Decimal(amount).scaleb(-exponent(currency))
+    return format_currency(major, currency, locale=parsed_locale(locale))
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +100,7 @@ class Money:
 
     def format(self, locale: str = "en") -> str:
         """Locale-aware display, e.g. "$10.00", "¥1,000", "10,00 €" (ru)."""
-        return format_currency(self.major, self.currency, locale=locale)
+        return formatted(self.amount, self.currency, locale)
 
     def __str__(self) -> str:
         return self.format("en")

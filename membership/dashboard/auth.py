@@ -6,6 +6,7 @@ import hmac
 import logging
 import time
 
+import sqlalchemy as sa
 from flask import abort, current_app, flash, g, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
@@ -21,10 +22,22 @@ log = logging.getLogger("membership.dashboard")
 # Unix seconds, kept in the signed session cookie: when this login began, and the last request.
 LOGIN_AT = "staff_login_at"
 SEEN_AT = "staff_seen_at"
+# SEEN_AT moves on only once it is this old: rewriting (re-signing) the session cookie on every
+# request buys nothing, and the idle limit ends at most this much early.
+SEEN_AT_STEP = 60
 
 login_manager.login_view = "dashboard.login"
 login_manager.login_message = "Please sign in to continue."
 login_manager.login_message_category = "info"
+
+# Every staff request runs this. populate_existing: a disable or logout committed elsewhere must
+# count, even when this session already holds the row (tests share one session across requests).
+# Built once rather than through Session.get, which derives its SELECT anew on each call.
+STAFF_BY_ID = (
+    sa.select(StaffUser)
+    .where(StaffUser.id == sa.bindparam("staff_id"))
+    .execution_options(populate_existing=True)
+)
 
 
 @login_manager.user_loader
@@ -33,9 +46,7 @@ def load_staff(session_id: str) -> StaffUser | None:
     staff_id, _, token = session_id.partition(":")
     if not staff_id.isdigit() or not token:
         return None
-    # populate_existing: a disable or logout committed elsewhere must count, even when this
-    # session already holds the row (tests share one session across requests).
-    staff = db.session.get(StaffUser, int(staff_id), populate_existing=True)
+    staff = db.session.execute(STAFF_BY_ID, {"staff_id": int(staff_id)}).scalar_one_or_none()
     if staff is None or not staff.active or not hmac.compare_digest(staff.session_token, token):
         return None
     return staff
@@ -90,7 +101,8 @@ def check_staff_session() -> Response | None:
     now = time.time()
     reason = expiry_reason(now)
     if reason is None:
-        session[SEEN_AT] = int(now)
+        if now - session[SEEN_AT] >= SEEN_AT_STEP:
+            session[SEEN_AT] = int(now)
         return None
     record("staff.session_expired", "staff_user", current_user.id, {"reason": reason})
     db.session.commit()

@@ -34,17 +34,29 @@ def nav_links() -> list[dict[str, Any]]:
     """Links for the signed-in user: existing pages their role can open, the current one marked."""
     if not current_user.is_authenticated:
         return []
+    endpoint = request.endpoint or ""
     links = []
-    for item in NAV:
-        if item.endpoint not in current_app.view_functions:
-            continue
+    for item, url in nav_urls():
         if item.admin_only and not current_user.is_admin:
             continue
-        current = request.endpoint == item.endpoint or (request.endpoint or "").startswith(
-            item.endpoint + "_"
-        )
-        links.append({"label": item.label, "url": url_for(item.endpoint), "current": current})
+        current = endpoint == item.endpoint or endpoint.startswith(item.endpoint + "_")
+        links.append({"label": item.label, "url": url, "current": current})
     return links
+
+
+def nav_urls() -> list[tuple[NavItem, str]]:
+    """The pages that exist, with their URLs: built once per app and mount point, not per page."""
+    built: dict[str, list[tuple[NavItem, str]]] = current_app.extensions.setdefault(
+        "dashboard_nav_urls", {}
+    )
+    key = request.script_root
+    if key not in built:
+        built[key] = [
+            (item, url_for(item.endpoint))
+            for item in NAV
+            if item.endpoint in current_app.view_functions
+        ]
+    return built[key]
 
 
 @bp.context_processor

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +23,7 @@ from membership.models import (
     SubscriptionStatus,
 )
 
+STATUS_VALUES = frozenset(s.value for s in MemberStatus)
 SORTS = {"created": "Joined", "last_gift": "Last gift", "total": "Total given"}
 FREQUENCIES = {"one_off": "One-off only", "month": "Monthly", "year": "Annual"}
 # A recurring gift in one of these is over (or never began): its giver is not a recurring donor.
@@ -33,6 +34,17 @@ ENDED = (
 )
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 PAGE_SIZE = 50
+# What a list row shows: plain rows of these, not Member objects (a page has no use for the
+# other columns, nor for identity-map bookkeeping of 50 objects it never changes).
+LISTED = (
+    Member.id,
+    Member.public_id,
+    Member.email,
+    Member.display_name,
+    Member.status,
+    Member.tier,
+    Member.created_at,
+)
 
 
 class FilterError(ValueError):
@@ -52,27 +64,27 @@ class MemberFilters:
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> MemberFilters:
         """Read and check query-string filters; blanks mean "any"."""
-        found = cls(**{k: (args.get(k) or "").strip()[:200] for k in cls.__dataclass_fields__})
-        if found.sort == "":
-            found = cls(**(asdict(found) | {"sort": "created"}))
-        if found.status and found.status not in {s.value for s in MemberStatus}:
+        given = {k: (args.get(k) or "").strip()[:200] for k in cls.__dataclass_fields__}
+        given["sort"] = given["sort"] or "created"
+        if given["status"] and given["status"] not in STATUS_VALUES:
             raise FilterError("Unknown status.")
-        if found.frequency and found.frequency not in FREQUENCIES:
+        if given["frequency"] and given["frequency"] not in FREQUENCIES:
             raise FilterError("Frequency must be one_off, month or year.")
-        if found.sort not in SORTS:
+        if given["sort"] not in SORTS:
             raise FilterError("Sort by created, last_gift or total.")
-        if found.currency and not (len(found.currency) == 3 and found.currency.isalpha()):
+        currency = given["currency"]
+        if currency and not (len(currency) == 3 and currency.isalpha()):
             raise FilterError("Currency must be a three-letter code.")
-        return cls(**(asdict(found) | {"currency": found.currency.upper()}))
+        return cls(**(given | {"currency": currency.upper()}))
 
     def args(self) -> dict[str, str]:
         """The non-blank filters, for links (next page, export) that keep them."""
-        return {k: v for k, v in asdict(self).items() if v}
+        return {k: v for k, v in vars(self).items() if v}
 
 
-def filtered(filters: MemberFilters) -> sa.Select[*tuple[Any, ...]]:
-    """Members matching every filter given (no order yet)."""
-    stmt = sa.select(Member)
+def filtered(filters: MemberFilters, *columns: Any) -> sa.Select[*tuple[Any, ...]]:
+    """Members (or these columns of them) matching every filter given (no order yet)."""
+    stmt = sa.select(*columns) if columns else sa.select(Member)
     if filters.q:
         q = filters.q.lower()
         # Emails are stored lower-cased, so a prefix LIKE can use an index on email.
@@ -123,9 +135,9 @@ def kept_amount() -> sa.ColumnElement[int]:
 
 def sort_key(filters: MemberFilters, currency: str) -> tuple[sa.Select[*tuple[Any, ...]], Any]:
     """The filtered members with their sort value; totals are in one currency (no FX)."""
-    stmt = filtered(filters)
+    stmt = filtered(filters, *LISTED)
     if filters.sort == "created":
-        return stmt.add_columns(Member.created_at), Member.created_at
+        return stmt.add_columns(Member.created_at.label("sort_value")), Member.created_at
     per_member = sa.select(Donation.member_id.label("member_id")).where(
         Donation.status.in_(COUNTED)
     )
@@ -137,13 +149,13 @@ def sort_key(filters: MemberFilters, currency: str) -> tuple[sa.Select[*tuple[An
         agg = per_member.add_columns(sa.func.sum(kept_amount()).label("value"))
         sub = agg.where(Donation.currency == currency).group_by(Donation.member_id).subquery()
         key = sa.func.coalesce(sub.c.value, 0)
-    stmt = stmt.outerjoin(sub, sub.c.member_id == Member.id).add_columns(key)
+    stmt = stmt.outerjoin(sub, sub.c.member_id == Member.id).add_columns(key.label("sort_value"))
     return stmt, key
 
 
 @dataclass(frozen=True)
 class Page:
-    members: list[Member]
+    members: list[sa.Row[*tuple[Any, ...]]]  # LISTED and sort_value, by name: m.id, m.email ...
     keys: dict[int, Any]  # member id -> its sort value
     next_cursor: str | None
 
@@ -154,11 +166,11 @@ def page(filters: MemberFilters, currency: str, cursor: str | None, size: int = 
     if cursor:
         value, last_id = parse_cursor(cursor, filters.sort)
         stmt = stmt.where(sa.or_(key < value, sa.and_(key == value, Member.id < last_id)))
-    rows = db.session.execute(stmt.order_by(key.desc(), Member.id.desc()).limit(size + 1)).all()
-    more = len(rows) > size
-    rows = rows[:size]
-    next_cursor = make_cursor(rows[-1][1], rows[-1][0].id) if more and rows else None
-    return Page([r[0] for r in rows], {r[0].id: r[1] for r in rows}, next_cursor)
+    found = db.session.execute(stmt.order_by(key.desc(), Member.id.desc()).limit(size + 1)).all()
+    more = len(found) > size
+    rows = list(found[:size])
+    next_cursor = make_cursor(rows[-1].sort_value, rows[-1].id) if more and rows else None
+    return Page(rows, {r.id: r.sort_value for r in rows}, next_cursor)
 
 
 def make_cursor(value: Any, member_id: int) -> str:
