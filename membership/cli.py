@@ -8,7 +8,7 @@ import click
 from flask import Flask
 
 from membership.account.cli import member_cli
-from membership.dashboard.cli import staff_cli
+from membership.dashboard.cli import dashboard_cli, staff_cli
 from membership.dashboard.seed import demo_cli
 from membership.health import schema_state
 from membership.mail.cli import outbox_cli
@@ -20,6 +20,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(members_group)
     app.cli.add_command(demo_cli)
     app.cli.add_command(staff_cli)
+    app.cli.add_command(dashboard_cli)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(member_cli)
 

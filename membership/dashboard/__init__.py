@@ -4,7 +4,8 @@ from flask import Blueprint
 
 bp = Blueprint("dashboard", __name__, url_prefix="/staff")
 
-# Each module adds its routes to `bp`; importing them here registers them.
+# Each module adds its routes to `bp`; importing them here registers them. `rollups` adds the
+# listener that marks a month's gift totals stale whenever a gift in it changes.
 from membership.dashboard import (  # noqa: E402, F401
     access,
     audit_views,
@@ -17,5 +18,6 @@ from membership.dashboard import (  # noqa: E402, F401
     login,
     members,
     overview,
+    rollups,
     staff,
 )

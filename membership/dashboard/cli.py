@@ -1,12 +1,13 @@
-"""`flask staff ...`: create and disable staff accounts from a shell (the first admin, too)."""
+"""`flask staff ...` accounts from a shell (the first admin, too); `flask dashboard rollup`."""
 
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 
 import click
 
-from membership.dashboard import accounts
+from membership.dashboard import accounts, rollups
 from membership.extensions import db
 from membership.models import StaffRole
 
@@ -52,3 +53,25 @@ def staff_disable(email: str) -> None:
     accounts.disable_staff(staff, actor="cli")
     db.session.commit()
     click.echo(f"disabled {staff.email}; its sessions have ended")
+
+
+@click.group("dashboard")
+def dashboard_cli() -> None:
+    """Upkeep of the dashboard's figures."""
+
+
+@dashboard_cli.command("rollup")
+@click.option(
+    "--all", "everything", is_flag=True, help="Rebuild every closed month, not just stale ones."
+)
+def dashboard_rollup(everything: bool) -> None:
+    """Rebuild the monthly gift totals of closed months that changed (run hourly from cron)."""
+    now = datetime.now(UTC)
+    if everything:
+        rollups.mark_all_stale()
+        db.session.commit()
+    built = rollups.refresh(now)
+    click.echo(
+        f"rebuilt {len(built)} month(s)"
+        + (f": {built[0]:%Y-%m} to {built[-1]:%Y-%m}" if built else "")
+    )

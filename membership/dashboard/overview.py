@@ -27,13 +27,13 @@ def overview() -> tuple[str, int] | str:
 
 def figures(period: metrics.Period, now: datetime) -> dict[str, Any]:
     """Everything the page shows; each call is one aggregate query."""
-    raised = metrics.money_raised(period)
-    medians = metrics.median_gifts(period)
+    gifts = metrics.gift_groups(period)  # money, fees, medians and the monthly chart share it
+    raised = metrics.summarise_money(gifts)
     members = metrics_growth.members_by_month(period, now)
     return {
         "raised": raised,
-        "fees": metrics.fees_and_net(period),
-        "medians": medians,
+        "fees": metrics.summarise_fees(gifts),
+        "medians": metrics.medians(gifts),
         "recurring": metrics_growth.recurring_revenue(),
         "active_recurring": metrics_growth.active_recurring_members(),
         "members": members,
@@ -42,7 +42,7 @@ def figures(period: metrics.Period, now: datetime) -> dict[str, Any]:
         "articles": metrics_growth.top_articles(period),
         "funnel": metrics_growth.checkout_funnel(period),
         "at_risk": metrics_growth.failed_payments(),
-        "gross_charts": gross_charts(period, [t.currency for t in raised]),
+        "gross_charts": gross_charts(period, gifts, [t.currency for t in raised]),
         "members_chart": charts.grouped_bars(
             "New and cancelled members per month",
             [m.month for m in members],
@@ -55,10 +55,12 @@ def figures(period: metrics.Period, now: datetime) -> dict[str, Any]:
     }
 
 
-def gross_charts(period: metrics.Period, currencies: list[str]) -> list[tuple[str, Any]]:
+def gross_charts(
+    period: metrics.Period, gifts: list[metrics.GiftGroup], currencies: list[str]
+) -> list[tuple[str, Any]]:
     """One monthly gross chart per currency: amounts in different currencies share no scale."""
     months = period.months()
-    by_key = {(row.month, row.currency): row.gross.amount for row in metrics.monthly_gross(period)}
+    by_key = {(row.month, row.currency): row.gross.amount for row in metrics.gross_by_month(gifts)}
     found = []
     for currency in currencies:
 

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 
+from membership.dashboard import rollups
 from membership.dashboard.seed_data import Ids, Rows, Story
 from membership.extensions import db
 from membership.members.services import tier_for
@@ -74,7 +75,12 @@ def seed(members: int, seed_value: int = 1, force: bool = False) -> dict[str, in
             load(table, batch)
             added[table] += len(batch)
     finish()
+    # The bulk load bypassed the ORM, so nothing marked the months it filled as changed.
+    rollups.mark_all_stale()
     db.session.commit()
+    rollups.refresh(datetime.now(UTC))
+    db.session.commit()
+    vacuum()
     return added
 
 
@@ -130,8 +136,20 @@ def finish() -> None:
     for table in COLUMNS:  # our own constant table names, never input
         sql = f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT coalesce(max(id), 1) FROM {table}))"  # noqa: S608, E501
         db.session.execute(sa.text(sql))
-    for table in COLUMNS:
-        db.session.execute(sa.text(f"ANALYZE {table}"))
+    # Webhooks write gifts as they are paid, so a real table is stored roughly in paid_at order;
+    # the seed writes one member's whole history at a time. Put the rows in the order a real
+    # newsroom's would be, or every date-range read here would touch a page per row.
+    db.session.execute(sa.text("CLUSTER donation USING ix_donation_paid_at"))
+
+
+def vacuum() -> None:
+    """VACUUM ANALYZE the seeded tables (outside any transaction, as VACUUM requires), so the
+    planner knows the data and index-only scans work, as autovacuum would arrange in time."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        for table in (*COLUMNS, "gift_month", "source_month"):  # constants, never input
+            connection.execute(sa.text(f"VACUUM ANALYZE {table}"))
 
 
 @click.group("demo", cls=AppGroup)
