@@ -19,6 +19,7 @@ from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase
 
 from membership.context import current_request
@@ -142,6 +143,11 @@ def add_vary(response: Response, *fields: str) -> None:
     present = {name.strip().lower() for name in current.split(",")}
     if missing := [field for field in fields if field.lower() not in present]:
         response.headers["Vary"] = ", ".join([current, *missing])
+
+
+def conflict_insert(table: Any, dialect_name: str) -> Any:
+    """An INSERT for `table` that can say ON CONFLICT: each database spells it its own way."""
+    return (postgresql if dialect_name == "postgresql" else sqlite).insert(table)
 
 
 csrf = CSRFProtect()

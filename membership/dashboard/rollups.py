@@ -20,9 +20,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_sqlalchemy.session import Session
-from sqlalchemy.dialects import postgresql, sqlite
 
-from membership.extensions import db
+from membership.extensions import conflict_insert, db
 from membership.models import (
     Article,
     Donation,
@@ -94,13 +93,7 @@ def mark_stale(connection: sa.Connection, months: Iterable[date]) -> None:
 
 
 def upsert(connection: sa.Connection) -> Any:
-    return dialect_insert(connection, RollupMonth)
-
-
-def dialect_insert(connection: sa.Connection, model: type[Any]) -> Any:
-    """The dialect's INSERT that understands ON CONFLICT (both PostgreSQL and SQLite do)."""
-    module = postgresql if connection.dialect.name == "postgresql" else sqlite
-    return module.insert(model.__table__)
+    return conflict_insert(RollupMonth.__table__, connection.dialect.name)
 
 
 def mark_all_stale() -> None:
@@ -162,7 +155,7 @@ def rebuild(month: date, now: datetime) -> None:
     # Number any new article URLs first, so the article totals can group by an integer.
     urls = sa.select(Donation.article_url).where(*in_month, Donation.article_url.is_not(None))
     connection.execute(
-        dialect_insert(connection, Article)
+        conflict_insert(Article.__table__, connection.dialect.name)
         .from_select(["url"], urls.distinct())
         .on_conflict_do_nothing(index_elements=["url"])
     )

@@ -22,11 +22,10 @@ from sqlalchemy import (
     type_coerce,
     union_all,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 
-from membership.extensions import db
+from membership.extensions import conflict_insert, db
 from membership.models import (
     Donation,
     DonationKind,
@@ -146,8 +145,8 @@ def column_default(column: Any) -> Any:
 @functools.cache
 def _insert_returning_id(table: Any, dialect_name: str) -> Any:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING id for a table, built once per database."""
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
+    insert = conflict_insert(table, dialect_name)
+    return insert.on_conflict_do_nothing().returning(*table.primary_key.columns)
 
 
 def add_unique(row: Row, find: Callable[[], Row | None]) -> Row:

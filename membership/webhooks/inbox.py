@@ -9,10 +9,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
-from membership.extensions import db
+from membership.extensions import conflict_insert, db
 from membership.models import StripeEvent
 from membership.webhooks.events import Event
 from membership.webhooks.handlers import HANDLERS
@@ -105,24 +104,19 @@ def insert_new() -> Any:
 def _insert_new(dialect_name: str) -> Any:
     # Built once per database, and Core on the table: the inbox needs no ORM state.
     table = StripeEvent.__table__
-    return _dialect(dialect_name).insert(table).on_conflict_do_nothing().returning(table.c.id)
+    return conflict_insert(table, dialect_name).on_conflict_do_nothing().returning(table.c.id)
 
 
 @functools.cache
 def _upsert_failure(dialect_name: str) -> Any:
     table = StripeEvent.__table__
-    insert = _dialect(dialect_name).insert(table)
+    insert = conflict_insert(table, dialect_name)
     return insert.on_conflict_do_update(
         index_elements=[table.c.id],
         set_={"attempts": table.c.attempts + 1, "last_error": insert.excluded.last_error},
         # A racing delivery may have applied it meanwhile: then there is no error to keep.
         where=table.c.processed_at.is_(None),
     )
-
-
-def _dialect(name: str) -> Any:
-    """Each database spells ON CONFLICT its own way."""
-    return postgresql if name == "postgresql" else sqlite
 
 
 def process(event_id: str, force: bool = False) -> Outcome:
