@@ -108,15 +108,6 @@ def month_key(value: date | str) -> str:
     return value.strftime("%Y-%m") if isinstance(value, date) else value[:7]
 
 
-def counted_in(period: Period) -> sa.ColumnElement[bool]:
-    """Donations paid in the period that moved money."""
-    return sa.and_(
-        Donation.paid_at >= period.start,
-        Donation.paid_at < period.end,
-        Donation.status.in_(COUNTED),
-    )
-
-
 def rounded(value: Decimal | int | float | None) -> int:
     """Half-up to whole minor units (an average or median can fall between two)."""
     return int(Decimal(str(value or 0)).quantize(Decimal(1), rounding=ROUND_HALF_UP))

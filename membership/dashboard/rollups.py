@@ -88,12 +88,8 @@ def mark_changed_months(session: Session, _context: Any, _instances: Any) -> Non
 
 def mark_stale(connection: sa.Connection, months: Iterable[date]) -> None:
     rows = [{"month": month, "fresh": False} for month in months]
-    stmt = upsert(connection).values(rows)
+    stmt = conflict_insert(RollupMonth.__table__, connection.dialect.name).values(rows)
     connection.execute(stmt.on_conflict_do_update(index_elements=["month"], set_={"fresh": False}))
-
-
-def upsert(connection: sa.Connection) -> Any:
-    return conflict_insert(RollupMonth.__table__, connection.dialect.name)
 
 
 def mark_all_stale() -> None:
@@ -110,19 +106,18 @@ def mark_all_stale() -> None:
 def refresh(now: datetime) -> list[date]:
     """Rebuild every closed month that is stale or was never built; one commit per month."""
     first_gift = db.session.scalar(sa.select(sa.func.min(Donation.paid_at)))
+    rows = db.session.execute(sa.select(RollupMonth.month, RollupMonth.fresh))
+    known: dict[date, bool] = {month: fresh for month, fresh in rows}
     # A month whose last gift was deleted is stale yet earlier than any gift left.
-    first_stale = db.session.scalar(
-        sa.select(sa.func.min(RollupMonth.month)).where(RollupMonth.fresh.is_(False))
-    )
-    starts = [month_start(at) for at in (first_gift, first_stale) if at is not None]
+    starts = [m for m, fresh in known.items() if not fresh]
+    if first_gift is not None:
+        starts.append(month_start(first_gift))
     if not starts:
         return []
-    first = min(starts)
-    fresh = set(db.session.scalars(sa.select(RollupMonth.month).where(RollupMonth.fresh)))
     last_closed = month_start(now) - timedelta(days=1)
     built = []
-    for month in months_between(first, last_closed):
-        if month not in fresh:
+    for month in months_between(min(starts), last_closed):
+        if not known.get(month, False):
             rebuild(month, now)
             db.session.commit()
             built.append(month)
@@ -132,7 +127,8 @@ def refresh(now: datetime) -> list[date]:
 def rebuild(month: date, now: datetime) -> None:
     """Replace one closed month's totals with fresh ones from `donation`; the caller commits."""
     connection = db.session.connection()
-    connection.execute(upsert(connection).values(month=month, fresh=False).on_conflict_do_nothing())
+    ensure = conflict_insert(RollupMonth.__table__, connection.dialect.name)
+    connection.execute(ensure.values(month=month, fresh=False).on_conflict_do_nothing())
     lock = sa.select(RollupMonth.month).where(RollupMonth.month == month).with_for_update()
     connection.execute(lock)  # taken before reading donation: see the module docstring
     for table in (GiftMonth, SourceMonth):
@@ -142,11 +138,10 @@ def rebuild(month: date, now: datetime) -> None:
         Donation.paid_at < midnight(next_month(month)),
         Donation.status.in_(COUNTED),
     )
-    gift_columns = [c for c in GiftMonth.__table__.c if c.name != "month"]
     grouped = [Donation.currency, Donation.kind, Donation.amount, settled()]
     connection.execute(
         sa.insert(GiftMonth).from_select(
-            ["month", *(c.name for c in gift_columns)],
+            GiftMonth.__table__.c.keys(),  # month first, then as selected below
             sa.select(sa.literal(month, sa.Date), *grouped, *gift_sums())
             .where(*in_month)
             .group_by(*grouped),
