@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 from membership.sandbox import Sandbox
@@ -26,7 +26,7 @@ from membership.sandbox import Sandbox
 class StandIn(BaseApplication):
     """The sandbox's API under gunicorn's threaded worker, which keeps connections alive."""
 
-    def __init__(self, app: Flask, port: int) -> None:
+    def __init__(self, app: Any, port: int) -> None:
         self.app = app
         self.port = port
         super().__init__()
@@ -36,7 +36,7 @@ class StandIn(BaseApplication):
             "bind": f"127.0.0.1:{self.port}",
             "workers": 1,  # one process: the sandbox's objects live in its memory
             "worker_class": "gthread",
-            "threads": 8,
+            "threads": 64,  # one per request in flight, as many as the service may send
             "keepalive": 75,
             "loglevel": "warning",
             "when_ready": lambda _server: print("ready", flush=True),
@@ -44,7 +44,7 @@ class StandIn(BaseApplication):
         for key, value in settings.items():
             self.cfg.set(key, value)
 
-    def load(self) -> Flask:
+    def load(self) -> Any:
         return self.app
 
 
@@ -90,7 +90,26 @@ def main() -> None:
     with args.out.open("w") as out:
         for payload in payloads:
             out.write(json.dumps(json.loads(payload)) + "\n")
-    StandIn(sandbox.wsgi_app(), args.port).run()
+    StandIn(with_latency(sandbox.wsgi_app()), args.port).run()
+
+
+def with_latency(app: Any) -> Any:
+    """The API as the service meets Stripe's, when asked: each answer comes later, as over a
+    network from a data centre to Stripe's. The wait holds a thread, not a CPU. `POST
+    /__latency` with a number of milliseconds as its body sets the delay (at first none)."""
+    delay = {"seconds": 0.0}
+
+    def delayed(environ: Any, start_response: Any) -> Any:
+        if environ["PATH_INFO"] == "/__latency":
+            size = int(environ.get("CONTENT_LENGTH") or 0)
+            delay["seconds"] = float(environ["wsgi.input"].read(size)) / 1000
+            start_response("204 No Content", [])
+            return [b""]
+        if delay["seconds"]:
+            time.sleep(delay["seconds"])  # the simulated network, not a measurement
+        return app(environ, start_response)
+
+    return delayed
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from membership import errors, health, i18n, logs, stripe_api
+from membership import errors, health, i18n, logs, pool, stripe_api
 from membership.config import Config, config_from_env
 from membership.extensions import CookieSessionInterface, csrf, db, limiter, login_manager, migrate
 
@@ -48,6 +48,12 @@ def load_config(app: Flask, config: type[Config] | Mapping[str, Any] | None) -> 
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # A connection kept for each gunicorn thread (gunicorn.conf.py): with fewer, the pool
+        # would open and close connections all the time under load.
+        options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+        pool_size = app.config["DATABASE_POOL_SIZE"]
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_size": pool_size, **options}
     config_class.validate(dict(app.config))
 
 
@@ -81,6 +87,8 @@ def register_extensions(app: Flask) -> None:
     from membership import models  # noqa: F401  (registers the tables on db.metadata)
     from membership.dashboard import auth  # noqa: F401  (registers the staff user loader)
 
+    with app.app_context():
+        pool.init_app(app, db.engine)
     configure_sqlite(app)
 
 

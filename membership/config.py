@@ -73,7 +73,11 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY") or None
     # None means "SQLite under the instance folder", resolved by create_app.
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or None
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # A pooled connection idle this many seconds is pinged before use (0: always); see pool.py.
+    DATABASE_PING_AFTER_IDLE = env_int("DATABASE_PING_AFTER_IDLE", 1)
+    # PostgreSQL connections kept open per process: one for each of its threads.
+    DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 12)
 
     PUBLICATION_NAME = os.environ.get("PUBLICATION_NAME", "The Independent Ledger")
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")

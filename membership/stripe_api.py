@@ -11,6 +11,10 @@ import stripe
 from flask import Flask, current_app
 from stripe import StripeClient
 
+# Connections to Stripe kept open per process: more than a process has threads
+# (gunicorn.conf.py), so none waits for another's or opens one only to drop it after.
+KEPT_CONNECTIONS = 32
+
 
 class PaymentProviderError(RuntimeError):
     """Stripe could not do what we asked; the reader sees a retry message, never a 500."""
@@ -60,10 +64,12 @@ def http_client(api_base: str) -> stripe.HTTPClient:
     By default requests scans os.environ for proxy settings before every request (over half
     of the Python work of a webhook's read from Stripe); here it is read once, at start-up.
     One Session serves the worker's threads: its connection pool is thread-safe, and Stripe's
-    API sets no cookies to share.
+    API sets no cookies to share. The pool keeps a connection for each of them.
     """
     session = requests.Session()
     session.trust_env = False
+    for scheme in ("https://", "http://"):
+        session.mount(scheme, requests.adapters.HTTPAdapter(pool_maxsize=KEPT_CONNECTIONS))
     found = requests.utils.get_environ_proxies(api_base)  # honours NO_PROXY for api_base
     proxies: Any = {scheme: url for scheme, url in found.items() if scheme in ("http", "https")}
     return stripe.RequestsClient(session=session, proxy=proxies or None)

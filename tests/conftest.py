@@ -69,7 +69,7 @@ def fresh_postgres_schema(prefix: str) -> tuple[Database, sa.Engine, str]:
     admin = sa.create_engine(normalise_database_url(TEST_DATABASE_URL))
     with admin.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    options = {"pool_pre_ping": True, "connect_args": {"options": f"-csearch_path={schema}"}}
+    options = {"connect_args": {"options": f"-csearch_path={schema}"}}
     return Database("postgresql", TEST_DATABASE_URL, options), admin, schema
 
 

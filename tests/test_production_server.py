@@ -71,9 +71,9 @@ def test_gunicorn_serves_the_migrated_app(tmp_path):
     )
     port = free_port()
     server = subprocess.Popen(
-        [BIN / "gunicorn", "app:app", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+        [BIN / "gunicorn", "app:app", "--bind", f"127.0.0.1:{port}"],
         cwd=ROOT,
-        env=env,
+        env={**env, "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "3"},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -83,7 +83,12 @@ def test_gunicorn_serves_the_migrated_app(tmp_path):
         assert (status, body) == (200, {"status": "ok", "database": "ok", "schema": "current"})
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        _, log = server.communicate(timeout=30)
+    # gunicorn.conf.py, which gunicorn reads from the working directory: threaded workers, as
+    # many as asked for, and no access log (it would write full URLs).
+    assert "Using worker: gthread" in log
+    assert log.count("Booting worker with pid") == 2
+    assert "GET /healthz" not in log
 
 
 @pytest.mark.parametrize("unset", ["SECRET_KEY", "STRIPE_WEBHOOK_SECRET"])

@@ -68,7 +68,8 @@ def acknowledge(payload: dict[str, Any]) -> Outcome:
         inserted = connection.execute(insert_new(), row).first()
     if inserted is None:
         return process(payload["id"])  # stored before, maybe unapplied (replay's store)
-    log.info("unhandled event type", extra={"fields": fields(Event.from_payload(payload))})
+    if log.isEnabledFor(logging.INFO):  # most events come here: no fields built for nothing
+        log.info("unhandled event type", extra={"fields": fields(Event.from_payload(payload))})
     return Outcome.IGNORED
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import runpy
 import threading
+from pathlib import Path
 
 import pytest
 import stripe
@@ -59,3 +61,10 @@ def test_the_services_client_reads_proxy_settings_once(monkeypatch):
     assert to_stand_in._proxy is None
     # Not read again per request: requests would scan os.environ before each one.
     assert to_stripe._session.trust_env is False
+    # A kept connection for every thread of a gunicorn worker (gunicorn.conf.py).
+    adapter = to_stripe._session.get_adapter("https://api.stripe.com/v1/customers")
+    assert adapter._pool_maxsize == stripe_api.KEPT_CONNECTIONS >= gunicorn_threads()
+
+
+def gunicorn_threads() -> int:
+    return int(runpy.run_path(str(Path(__file__).parents[2] / "gunicorn.conf.py"))["threads"])

@@ -1,0 +1,20 @@
+"""gunicorn's settings for this app, read by `gunicorn app:app` from this directory.
+
+Threads carry the concurrency, not processes. A request that calls Stripe (starting a
+checkout, a webhook handler reading the objects it names) waits on the network for each call,
+about 100 ms from a data centre, without using a CPU. A sync worker is stuck for all that
+time, so a few sync workers queue every reader and every webhook behind a handful of Stripe
+calls: at 140 webhooks/s they fall minutes behind (README, Benchmarks). A threaded worker
+serves other requests meanwhile.
+"""
+
+import multiprocessing
+import os
+
+worker_class = "gthread"
+# One process per core (WEB_CONCURRENCY overrides), each with GUNICORN_THREADS threads and as
+# many PostgreSQL connections (DATABASE_POOL_SIZE; keep the two equal).
+workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count())
+threads = int(os.environ.get("GUNICORN_THREADS") or 12)
+# Off: an access log line holds the full URL, and URLs may carry personal data or tokens.
+accesslog = None
