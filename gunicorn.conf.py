@@ -4,8 +4,8 @@ Threads carry the concurrency, not processes. A request that calls Stripe (start
 checkout, a webhook handler reading the objects it names) waits on the network for each call,
 about 100 ms from a data centre, without using a CPU. A sync worker is stuck for all that
 time, so a few sync workers queue every reader and every webhook behind a handful of Stripe
-calls: at 140 webhooks/s they fall minutes behind (README, Benchmarks). A threaded worker
-serves other requests meanwhile.
+calls: at 140 webhooks/s two of them fell further behind every second (README, Benchmarks).
+A threaded worker serves other requests meanwhile.
 """
 
 import multiprocessing

@@ -249,12 +249,15 @@ def in_turns(
     """The floor and ours, each sent the same events in ROUNDS turns: events/s, errors and the
     CPU each spent per event in its workers, in PostgreSQL and (ours) in the Stripe stand-in."""
     runs = {floor: Run(), ours: Run()}
-    meters = {"workers": None, "PostgreSQL": postgres, "Stripe stand-in": in_group(stand_in_group)}
     size = len(events) // ROUNDS
     for turn in range(ROUNDS):
         chunk = events[turn * size : (turn + 1) * size]
         for server, run in runs.items():
-            owners = {name: owner or in_group(server.pgid) for name, owner in meters.items()}
+            owners = {
+                "workers": in_group(server.pgid),
+                "PostgreSQL": postgres,
+                "Stripe stand-in": in_group(stand_in_group),
+            }
             before = {name: cpu_ticks(owner) for name, owner in owners.items()}
             rate, failed = closed_loop(server, chunk)
             for name, owner in owners.items():

@@ -44,6 +44,4 @@ def ping_after_idle(engine: Engine, seconds: float) -> None:
 
 
 def init_app(app: Flask, engine: Engine) -> None:
-    seconds = app.config["DATABASE_PING_AFTER_IDLE"]
-    if seconds is not None:
-        ping_after_idle(engine, float(seconds))
+    ping_after_idle(engine, app.config["DATABASE_PING_AFTER_IDLE"])
