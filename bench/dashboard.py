@@ -137,10 +137,13 @@ def pages(database_url: str) -> list[Row]:
     rows = []
     # q=reader12 matches no seeded member (seeded emails are first.last.N@example.org): an empty
     # page, 3 statements. q=ana fills a 50-row page: the giving query and money formatting too.
+    # The two sorts read each member's stored giving (members/giving.py) in index order.
     for label, url, goal_ms in (
         ("overview `/staff/` (last 12 months)", "/staff/", 300),
         ("member search, no match `/staff/members?q=reader12`", "/staff/members?q=reader12", 50),
         ("member search, 50 rows `/staff/members?q=ana`", "/staff/members?q=ana", 50),
+        ("members by total given `?sort=total`", "/staff/members?sort=total", 50),
+        ("members by last gift `?sort=last_gift`", "/staff/members?sort=last_gift", 50),
     ):
         ours, statements = timed(client, url)
         bare = bare_sql(

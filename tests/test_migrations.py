@@ -10,6 +10,7 @@ from alembic.migration import MigrationContext
 
 from membership import create_app
 from membership.extensions import db
+from membership.models import Member, MemberGiving
 from tests.conftest import TEST_DATABASE_URL, Database, drop_postgres_schema, fresh_postgres_schema
 
 
@@ -67,3 +68,57 @@ def test_migration_history_is_linear(app):
 
     script = ScriptDirectory(app.extensions["migrate"].directory)
     assert len(script.get_heads()) == 1, "two migration heads: merge them (`flask db merge`)"
+
+
+def test_member_giving_is_filled_from_the_gifts_already_stored(empty_database):
+    """0005 adds stored giving: an existing database gets it counted, as the app counts it."""
+    app = create_app(empty_database.config())
+    with app.app_context():
+        flask_migrate.upgrade(revision="0004")
+        with db.engine.begin() as conn:
+            for n in (1, 2, 3):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO member (id, public_id, locale, newsletter_consent, status,"
+                        " created_at, updated_at) VALUES (:id, :pid, 'en', false, 'active',"
+                        " '2026-01-01', '2026-01-01')"
+                    ),
+                    {"id": n, "pid": f"m{n}"},
+                )
+            gifts = [  # member, status, amount, refunded, currency, paid
+                (1, "succeeded", 1000, 0, "USD", "2026-03-01"),
+                (1, "refunded", 2000, 500, "USD", "2026-04-01"),
+                (1, "dispute_lost", 3000, 0, "EUR", "2026-05-01"),
+                (1, "failed", 9000, 0, "USD", "2026-06-01"),
+                (2, "pending", 700, 0, "GBP", "2026-02-01"),
+            ]
+            for n, (member, status, amount, refunded, currency, paid) in enumerate(gifts):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO donation (id, member_id, kind, status, amount,"
+                        " amount_refunded, currency, paid_at, created_at, updated_at)"
+                        " VALUES (:id, :member, 'one_off', :status, :amount, :refunded,"
+                        " :currency, :paid, :paid, :paid)"
+                    ),
+                    {
+                        "id": n + 1,
+                        "member": member,
+                        "status": status,
+                        "amount": amount,
+                        "refunded": refunded,
+                        "currency": currency,
+                        "paid": paid,
+                    },
+                )
+        flask_migrate.upgrade()
+        rows = db.session.execute(
+            sa.select(MemberGiving.member_id, MemberGiving.currency, MemberGiving.kept,
+                      MemberGiving.gifts).order_by(MemberGiving.member_id, MemberGiving.currency)
+        ).all()  # fmt: skip
+        last = dict(db.session.execute(sa.select(Member.id, Member.last_gift_at)).all())
+        db.session.remove()
+        db.engine.dispose()
+    assert rows == [(1, "EUR", 0, 1), (1, "USD", 2500, 2), (2, "GBP", 0, 0)]
+    assert {k: v and v.date().isoformat() for k, v in last.items()} == {
+        1: "2026-05-01", 2: None, 3: None,
+    }  # fmt: skip

@@ -14,10 +14,9 @@ from membership.dashboard import bp
 from membership.dashboard.access import admin_required, staff_required
 from membership.dashboard.audit import record
 from membership.dashboard.campaign_forms import CampaignForm
-from membership.dashboard.metrics import COUNTED
 from membership.donations import services
 from membership.extensions import db
-from membership.models import Campaign, Donation, Frequency
+from membership.models import COUNTED, Campaign, Donation, Frequency
 from membership.money import Money
 
 AUDITED = ("slug", "name", "headline", "body", "button_text", "suggested_amounts",

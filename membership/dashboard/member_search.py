@@ -9,19 +9,20 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from membership.dashboard.metrics import COUNTED
 from membership.extensions import db
 from membership.models import (
+    COUNTED,
     Campaign,
     Donation,
     DonationKind,
-    DonationStatus,
     Interval,
     Member,
+    MemberGiving,
     MemberStatus,
     RecurringDonation,
     SubscriptionStatus,
 )
+from membership.models.columns import UTCDateTime
 
 STATUS_VALUES = frozenset(s.value for s in MemberStatus)
 SORTS = {"created": "Joined", "last_gift": "Last gift", "total": "Total given"}
@@ -127,30 +128,48 @@ def gave(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
     )
 
 
-def kept_amount() -> sa.ColumnElement[int]:
-    """What a gift left with us: less refunds and a lost dispute."""
-    lost = Donation.status == DonationStatus.DISPUTE_LOST
-    return sa.case((lost, 0), else_=Donation.amount - Donation.amount_refunded)
+@dataclass(frozen=True)
+class Order:
+    """A sort order in two stretches, each read in index order: members with a stored sort
+    value, by (value, id); then those without one (`rest`), who count as `rest_value`, by id."""
+
+    valued: sa.Select[*tuple[Any, ...]]  # each with a sort_value column
+    key: Any
+    ids: Any
+    rest: sa.Select[*tuple[Any, ...]] | None = None
+    rest_value: Any = None
 
 
-def sort_key(filters: MemberFilters, currency: str) -> tuple[sa.Select[*tuple[Any, ...]], Any]:
-    """The filtered members with their sort value; totals are in one currency (no FX)."""
+def order(filters: MemberFilters, currency: str) -> Order:
+    """The filtered members in sort order. Totals are in one currency (no FX); both stored
+    sort values are kept in step with the gifts by members/giving.py."""
     stmt = filtered(filters, *LISTED)
     if filters.sort == "created":
-        return stmt.add_columns(Member.created_at.label("sort_value")), Member.created_at
-    per_member = sa.select(Donation.member_id.label("member_id")).where(
-        Donation.status.in_(COUNTED)
-    )
+        created = stmt.add_columns(Member.created_at.label("sort_value"))
+        return Order(created, Member.created_at, Member.id)
     if filters.sort == "last_gift":
-        agg = per_member.add_columns(sa.func.max(Donation.paid_at).label("value"))
-        sub = agg.group_by(Donation.member_id).subquery()
-        key = sa.func.coalesce(sub.c.value, EPOCH)
-    else:
-        agg = per_member.add_columns(sa.func.sum(kept_amount()).label("value"))
-        sub = agg.where(Donation.currency == currency).group_by(Donation.member_id).subquery()
-        key = sa.func.coalesce(sub.c.value, 0)
-    stmt = stmt.outerjoin(sub, sub.c.member_id == Member.id).add_columns(key.label("sort_value"))
-    return stmt, key
+        gave_at = Member.last_gift_at
+        return Order(
+            stmt.where(gave_at.is_not(None)).add_columns(gave_at.label("sort_value")),
+            gave_at,
+            Member.id,
+            rest=stmt.where(gave_at.is_(None)).add_columns(constant(EPOCH, UTCDateTime())),
+            rest_value=EPOCH,
+        )
+    mine = sa.and_(MemberGiving.currency == currency, MemberGiving.kept > 0)
+    gave = stmt.join(MemberGiving, sa.and_(MemberGiving.member_id == Member.id, mine))
+    theirs = sa.select(MemberGiving.member_id).where(MemberGiving.member_id == Member.id, mine)
+    return Order(
+        gave.add_columns(MemberGiving.kept.label("sort_value")),
+        MemberGiving.kept,
+        MemberGiving.member_id,
+        rest=stmt.where(~theirs.exists()).add_columns(constant(0, sa.BigInteger())),
+        rest_value=0,
+    )
+
+
+def constant(value: Any, type_: Any) -> sa.Label[Any]:
+    return sa.literal(value, type_).label("sort_value")
 
 
 @dataclass(frozen=True)
@@ -162,13 +181,22 @@ class Page:
 
 def page(filters: MemberFilters, currency: str, cursor: str | None, size: int = PAGE_SIZE) -> Page:
     """One page, newest/largest first; the cursor is the last row's (sort value, id)."""
-    stmt, key = sort_key(filters, currency)
-    if cursor:
-        value, last_id = parse_cursor(cursor, filters.sort)
-        stmt = stmt.where(sa.or_(key < value, sa.and_(key == value, Member.id < last_id)))
-    found = db.session.execute(stmt.order_by(key.desc(), Member.id.desc()).limit(size + 1)).all()
+    sort = order(filters, currency)
+    after = parse_cursor(cursor, filters.sort) if cursor else None
+    found: list[sa.Row[*tuple[Any, ...]]] = []
+    if after is None or sort.rest is None or after[0] != sort.rest_value:
+        stmt = sort.valued
+        if after is not None:
+            stmt = stmt.where(sa.tuple_(sort.key, sort.ids) < sa.tuple_(*after))
+        stmt = stmt.order_by(sort.key.desc(), sort.ids.desc())
+        found = list(db.session.execute(stmt.limit(size + 1)))
+        after = None  # the rest, if this page reaches it, from its start
+    if sort.rest is not None and len(found) <= size:
+        stmt = sort.rest if after is None else sort.rest.where(Member.id < after[1])
+        stmt = stmt.order_by(Member.id.desc()).limit(size + 1 - len(found))
+        found += db.session.execute(stmt)
     more = len(found) > size
-    rows = list(found[:size])
+    rows = found[:size]
     next_cursor = make_cursor(rows[-1].sort_value, rows[-1].id) if more and rows else None
     return Page(rows, {r.id: r.sort_value for r in rows}, next_cursor)
 
@@ -198,22 +226,22 @@ class Giving:
 
 
 def giving(member_ids: list[int]) -> dict[int, list[Giving]]:
-    """Per member of a page: what they gave in each currency, in one grouped query."""
+    """Per member of a page: what they gave in each currency, from the stored totals."""
     if not member_ids:
         return {}
     stmt = (
         sa.select(
-            Donation.member_id,
-            Donation.currency,
-            sa.func.sum(kept_amount()),
-            sa.func.count(),
-            sa.func.max(Donation.paid_at),
+            MemberGiving.member_id,
+            MemberGiving.currency,
+            MemberGiving.kept,
+            MemberGiving.gifts,
+            MemberGiving.last_gift_at,
         )
-        .where(Donation.member_id.in_(member_ids), Donation.status.in_(COUNTED))
-        .group_by(Donation.member_id, Donation.currency)
-        .order_by(Donation.member_id, Donation.currency)
+        .where(MemberGiving.member_id.in_(member_ids), MemberGiving.gifts > 0)
+        .order_by(MemberGiving.member_id, MemberGiving.currency)
     )
     found: dict[int, list[Giving]] = {}
-    for member_id, currency, kept, gifts, last in db.session.execute(stmt):
-        found.setdefault(member_id, []).append(Giving(currency, int(kept), gifts, last))
+    rows: Any = db.session.execute(stmt)  # gifts > 0: each has a last gift
+    for member_id, currency, kept, gifts, last in rows:
+        found.setdefault(member_id, []).append(Giving(currency, kept, gifts, last))
     return found

@@ -15,9 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from membership.dashboard import rollups
-from membership.dashboard.rollups import COUNTED
 from membership.extensions import db
-from membership.models import Donation, DonationKind, GiftMonth, SubscriptionStatus
+from membership.models import COUNTED, Donation, DonationKind, GiftMonth, SubscriptionStatus
 from membership.money import Money
 
 # Stripe statuses in which a recurring gift brings in money (past_due is "at risk", not revenue).

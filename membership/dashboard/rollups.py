@@ -23,6 +23,7 @@ from flask_sqlalchemy.session import Session
 
 from membership.extensions import conflict_insert, db
 from membership.models import (
+    COUNTED,
     Article,
     Donation,
     DonationStatus,
@@ -31,13 +32,6 @@ from membership.models import (
     SourceMonth,
 )
 
-# Payments that moved money; failed and pending ones never did.
-COUNTED = (
-    DonationStatus.SUCCEEDED,
-    DonationStatus.REFUNDED,
-    DonationStatus.DISPUTED,
-    DonationStatus.DISPUTE_LOST,
-)
 # Longer than any transaction: a writer that skips marking a month still open this close to its
 # end would race a rebuild that starts as the month closes.
 MARGIN = timedelta(days=1)

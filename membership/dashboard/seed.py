@@ -15,6 +15,7 @@ from flask.cli import AppGroup
 from membership.dashboard import rollups
 from membership.dashboard.seed_data import Ids, Rows, Story
 from membership.extensions import db
+from membership.members import giving
 from membership.members.services import tier_for
 from membership.models import Campaign, Frequency
 
@@ -75,7 +76,9 @@ def seed(members: int, seed_value: int = 1, force: bool = False) -> dict[str, in
             load(table, batch)
             added[table] += len(batch)
     finish()
-    # The bulk load bypassed the ORM, so nothing marked the months it filled as changed.
+    # The bulk load bypassed the ORM: nothing counted its members' giving or marked the months
+    # it filled as changed.
+    giving.rebuild(db.session.connection())
     rollups.mark_all_stale()
     db.session.commit()
     rollups.refresh(datetime.now(UTC))
@@ -148,7 +151,7 @@ def vacuum() -> None:
     if db.session.get_bind().dialect.name != "postgresql":
         return
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        for table in (*COLUMNS, "gift_month", "source_month"):  # constants, never input
+        for table in (*COLUMNS, "member_giving", "gift_month", "source_month"):  # constants
             connection.execute(sa.text(f"VACUUM ANALYZE {table}"))
 
 

@@ -16,6 +16,7 @@ from membership.models.columns import (
     utcnow,
 )
 from membership.models.enums import (
+    COUNTED,
     CheckoutState,
     DonationKind,
     DonationStatus,
@@ -28,10 +29,11 @@ from membership.models.enums import (
 )
 from membership.models.gifts import CheckoutAttempt, Donation, Member, RecurringDonation
 from membership.models.newsroom import AuditEntry, Campaign, OutboxEmail, StaffUser, StripeEvent
-from membership.models.rollups import Article, GiftMonth, RollupMonth, SourceMonth
+from membership.models.rollups import Article, GiftMonth, MemberGiving, RollupMonth, SourceMonth
 
 __all__ = [
     "ATTRIBUTION_COLUMNS",
+    "COUNTED",
     "Article",
     "AttributionMixin",
     "AuditEntry",
@@ -46,6 +48,7 @@ __all__ = [
     "Interval",
     "JSONType",
     "Member",
+    "MemberGiving",
     "MemberStatus",
     "MoneyMixin",
     "OutboxEmail",

@@ -27,6 +27,16 @@ class DonationStatus(enum.StrEnum):
     DISPUTE_LOST = "dispute_lost"
 
 
+# Payments that moved money (refunds and disputes are subtracted later); failed and pending
+# ones never did.
+COUNTED = (
+    DonationStatus.SUCCEEDED,
+    DonationStatus.REFUNDED,
+    DonationStatus.DISPUTED,
+    DonationStatus.DISPUTE_LOST,
+)
+
+
 class Frequency(enum.StrEnum):
     ONE_OFF = "one_off"
     MONTH = "month"

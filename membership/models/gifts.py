@@ -48,6 +48,8 @@ class Member(TimestampMixin, Model):
     # A one-off gift keeps a member active until this moment.
     active_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The latest counted gift's paid_at, kept by members/giving.py, as MemberGiving is.
+    last_gift_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Part of every sign-in link and donor session (account/tokens.py): rotating it burns
     # outstanding links and ends the donor's session, server-side. NULL until a link is asked for.
     login_nonce: Mapped[str | None] = mapped_column(String(64))
@@ -62,6 +64,8 @@ class Member(TimestampMixin, Model):
         Index("ix_member_active_until", "active_until", postgresql_include=["status"]),
         # The unique index's collation cannot serve LIKE 'prefix%' on PostgreSQL; this can.
         Index("ix_member_email_prefix", "email", postgresql_ops={"email": "text_pattern_ops"}),
+        # The member list sorted by last gift, newest first, a page at a time (keyset on id).
+        Index("ix_member_last_gift_at", "last_gift_at", "id"),
     )
 
     def __repr__(self) -> str:  # no PII in reprs: they end up in logs and tracebacks

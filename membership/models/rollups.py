@@ -1,15 +1,18 @@
-"""Monthly totals of gifts, so the overview reads hundreds of rows instead of a million.
+"""Totals derived from `donation`, so staff pages read a few rows instead of a million.
 
-The totals are derived data: `dashboard/rollups.py` rebuilds a month from `donation`, and any
-change to a gift in a closed month marks that month stale until it is rebuilt. The overview
-reads a month from here only while it is fresh, and straight from `donation` otherwise.
+Monthly totals, for the overview: `dashboard/rollups.py` rebuilds a month from `donation`,
+and any change to a gift in a closed month marks that month stale until it is rebuilt. The
+overview reads a month from here only while it is fresh, and straight from `donation` otherwise.
+
+Each member's giving, for the member list: `members/giving.py` refreshes a member's rows in
+the transaction that changes their gifts.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Date, Index, String
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from membership.extensions import Model
@@ -79,4 +82,27 @@ class SourceMonth(Model):
             )
             for column in ("campaign_id", "article_id")
         ),
+    )
+
+
+class MemberGiving(Model):
+    """What one member gave in one currency: counted gifts, less refunds and lost disputes.
+
+    Kept in step with `donation` by members/giving.py as gifts are written, so the member list
+    sorts 200k members by total given through an index instead of summing every gift.
+    """
+
+    __tablename__ = "member_giving"
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("member.id", ondelete="CASCADE"), primary_key=True
+    )
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    kept: Mapped[int] = mapped_column(BigInteger)
+    gifts: Mapped[int] = mapped_column()
+    last_gift_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        # Largest givers in a currency first, a page at a time (keyset on member_id).
+        Index("ix_member_giving_total", "currency", "kept", "member_id"),
     )

@@ -15,9 +15,11 @@ from membership.models import (
     Donation,
     DonationStatus,
     Member,
+    MemberGiving,
     MemberStatus,
     RecurringDonation,
 )
+from tests.dashboard.test_member_giving import counted_by_hand, stored
 from tests.factories import make_member
 
 
@@ -58,6 +60,8 @@ def test_seed_makes_plausible_data(app, runner):
         .where(first_gift.c.first < Member.created_at)
     )
     assert db.session.scalar(early) == 0
+    # Each member's giving, stored for the member list's sorts, as their gifts add up.
+    assert stored() == counted_by_hand() and count(MemberGiving) >= 300
     # The dashboard has something to say about it, in every currency.
     today = datetime.now(UTC).date()
     last_three_years = Period(today - timedelta(days=4 * 365), today)

@@ -18,6 +18,7 @@ from membership.models import (
     Donation,
     Frequency,
     Member,
+    MemberGiving,
     OutboxEmail,
     RecurringDonation,
 )
@@ -93,11 +94,26 @@ def one(model: type) -> Any:
     return row
 
 
+def giving_of(member_id: int) -> list[MemberGiving]:
+    return list(
+        db.session.scalars(sa.select(MemberGiving).where(MemberGiving.member_id == member_id))
+    )
+
+
 def snapshot() -> dict[str, Any]:
     """Everything the webhooks write, without generated ids and timestamps of our own."""
     db.session.expire_all()
     members = [
-        (m.email, m.stripe_customer_id, m.status, m.tier, m.locale, m.newsletter_consent)
+        (
+            m.email,
+            m.stripe_customer_id,
+            m.status,
+            m.tier,
+            m.locale,
+            m.newsletter_consent,
+            m.last_gift_at,
+            sorted((g.currency, g.kept, g.gifts, g.last_gift_at) for g in giving_of(m.id)),
+        )
         for m in db.session.scalars(sa.select(Member).order_by(Member.email))
     ]
     recurring = [

@@ -22,15 +22,16 @@ from membership.webhooks.handlers import HANDLERS
 # Per handled event, in the order Stripe sends a checkout's events: (SQL statements, Stripe
 # requests). A statement is anything SQLAlchemy sends; BEGIN and COMMIT are
 # in the round trips below. Every other type (payment_intent.created, invoice.finalized...)
-# is stored with one INSERT and no request to Stripe.
+# is stored with one INSERT and no request to Stripe. An event that writes a gift also
+# refreshes its member's stored giving (members/giving.py): lock, upsert, last gift.
 MONTHLY = {
     "customer.updated": (2, 0),
     "customer.subscription.created": (8, 1),  # subscription + customer in one request
-    "invoice.paid": (7, 2),  # invoice + subscription in one request; the payment intent
+    "invoice.paid": (10, 2),  # invoice + subscription in one request; the payment intent
     "checkout.session.completed": (4, 0),  # the subscription is known: not read again
 }
 ONE_OFF = {
-    "checkout.session.completed": (10, 1),  # member, gift, receipt, status
+    "checkout.session.completed": (13, 1),  # member, gift, receipt, status, giving
 }
 UNHANDLED = (1, 0)
 # On PostgreSQL, round trips beyond the statements: BEGIN and COMMIT for

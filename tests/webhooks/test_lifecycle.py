@@ -17,7 +17,7 @@ from membership.models import (
     SubscriptionStatus,
 )
 from tests.factories import make_campaign
-from tests.webhooks.conftest import DECLINING_CARD, one, rows, stripe_forgets
+from tests.webhooks.conftest import DECLINING_CARD, giving_of, one, rows, stripe_forgets
 
 ARTICLE = "https://news.example/2026/11/budget-investigation"
 
@@ -118,16 +118,22 @@ def test_partial_then_full_refund(sandbox, checkout):
     charge_id = one(Donation).stripe_charge_id
     refunds = stripe_api.client().v1.refunds
 
+    [(kept, gifts)] = [(g.kept, g.gifts) for g in giving_of(one(Member).id)]
+    assert (kept, gifts) == (5000, 1)  # stored for the member list's sort by total
+
     refunds.create(params={"charge": charge_id, "amount": 2000})
     donation = one(Donation)
     assert (donation.status, donation.amount_refunded) == (DonationStatus.SUCCEEDED, 2000)
     assert one(Member).status == MemberStatus.ACTIVE
+    assert [(g.kept, g.gifts) for g in giving_of(one(Member).id)] == [(3000, 1)]
 
     refunds.create(params={"charge": charge_id})
     donation = one(Donation)
     assert (donation.status, donation.amount_refunded) == (DonationStatus.REFUNDED, 5000)
     member = one(Member)
     assert member.status == MemberStatus.NONE and member.tier is None
+    assert [(g.kept, g.gifts) for g in giving_of(member.id)] == [(0, 1)]
+    assert member.last_gift_at == donation.paid_at  # refunded, but it was given
 
 
 def test_lost_dispute_reverses_the_gift_and_a_won_one_restores_it(sandbox, checkout):
