@@ -54,12 +54,8 @@ def find_events(event_type: str | None, state: str | None, after: str | None) ->
         stmt = stmt.where(state_condition(state))
     cursor = db.session.get(StripeEvent, after) if after else None
     if cursor is not None:
-        stmt = stmt.where(
-            sa.or_(
-                StripeEvent.received_at < cursor.received_at,
-                sa.and_(StripeEvent.received_at == cursor.received_at, StripeEvent.id < cursor.id),
-            )
-        )
+        position = sa.tuple_(StripeEvent.received_at, StripeEvent.id)
+        stmt = stmt.where(position < sa.tuple_(cursor.received_at, cursor.id))
     rows = list(db.session.scalars(stmt.limit(PAGE_SIZE + 1)))
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
@@ -67,8 +63,15 @@ def find_events(event_type: str | None, state: str | None, after: str | None) ->
 
 
 def event_types() -> list[str]:
-    stmt = sa.select(StripeEvent.type).distinct().order_by(StripeEvent.type)
-    return list(db.session.scalars(stmt))
+    """The types stored, in order: one probe of the type index per type, not a read of all
+    events (a skip scan, written out as a recursive query, which neither database plans)."""
+    event = StripeEvent.__table__.alias("event")
+    first = sa.select(sa.func.min(event.c.type).label("type")).cte("types", recursive=True)
+    following = (
+        sa.select(sa.func.min(event.c.type)).where(event.c.type > first.c.type).scalar_subquery()
+    )
+    types = first.union_all(sa.select(following).where(first.c.type.is_not(None)))
+    return list(db.session.scalars(sa.select(types.c.type).where(types.c.type.is_not(None))))
 
 
 @bp.get("/webhooks")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from membership import sandbox, stripe_api
@@ -156,3 +158,47 @@ def test_replay_needs_csrf_token_when_enabled(make_app):
         assert client.post("/staff/login", data=data).status_code == 302
         assert client.post(f"/staff/webhooks/{event.id}/replay").status_code == 400
         assert db.session.get(StripeEvent, event.id).attempts == 0
+
+
+def test_the_type_menu_lists_each_stored_type_once_in_order(app):
+    assert inbox.event_types() == []
+    for n, kind in enumerate(
+        ["invoice.paid", "charge.refunded", "invoice.paid", "customer.updated"]
+    ):
+        make_event(id=f"evt_menu_{n}", type=kind)
+    assert inbox.event_types() == ["charge.refunded", "customer.updated", "invoice.paid"]
+
+
+@pytest.mark.postgres_only
+def test_inbox_pages_read_an_index_in_order_instead_of_sorting_every_event(app, backend):
+    """With sorts and full scans priced out, PostgreSQL still plans none: an index serves each
+    page's order (all events, one type, the failed ones, a deep page) and the type menu."""
+    if backend != "postgresql":
+        pytest.skip("the query plans are PostgreSQL's")
+    for n in range(3):
+        make_event(id=f"evt_plan_{n}", type="invoice.paid", processed_at=FIXED_NOW)
+    seen: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        if "stripe_event" in statement and "pk_stripe_event" not in statement:
+            seen.append((statement, parameters))
+
+    sa.event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        inbox.find_events(None, None, None)
+        inbox.find_events("invoice.paid", None, None)
+        inbox.find_events(None, "failed", None)
+        inbox.find_events(None, None, "evt_plan_1")
+        inbox.event_types()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", capture)
+    pages = [s for s in seen if "ORDER BY" in s[0] or "RECURSIVE" in s[0]]
+    assert len(pages) == 5, seen
+    connection = db.session.connection()
+    connection.exec_driver_sql("SET LOCAL enable_sort = off")
+    connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    for statement, parameters in pages:
+        plan = "\n".join(
+            r[0] for r in connection.exec_driver_sql("EXPLAIN " + statement, parameters)
+        )
+        assert "Sort" not in plan and "Seq Scan" not in plan, plan
