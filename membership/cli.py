@@ -89,6 +89,17 @@ def members_lapse() -> None:
     click.echo(f"lapsed: {lapse_expired()}")
 
 
+@members_group.command("recount")
+def members_recount() -> None:
+    """Recount every member's stored giving from their gifts (after editing gifts by hand)."""
+    from membership.extensions import db
+    from membership.members import giving
+
+    giving.rebuild(db.session.connection())
+    db.session.commit()
+    click.echo("giving recounted")
+
+
 def echo_counts(outcomes: Mapping[str, int]) -> None:
     if not outcomes:
         click.echo("nothing to do")
