@@ -203,3 +203,28 @@ def test_a_streamed_response_is_logged_without_reading_its_body_first(make_app, 
     assert read == ["first"]  # the test client starts the body; nothing read it all
     assert b"".join(response.response) == b"firstsecond"
     response.close()
+
+
+def test_flask_asks_once_per_hook_whether_it_is_a_coroutine(app, client, monkeypatch):
+    """Flask asks for each hook and view of every request; the answer is kept per function."""
+    import flask.app
+
+    asked: list[object] = []
+    real = flask.app.iscoroutinefunction
+    monkeypatch.setattr(flask.app, "iscoroutinefunction", lambda f: asked.append(f) or real(f))
+    assert client.get("/").status_code == 200
+    assert len(asked) >= 5  # the first request: every hook and the view, once each
+    asked.clear()
+    assert client.get("/").status_code == 200
+    assert asked == []
+
+
+def test_a_coroutine_view_meets_what_flask_does_with_it(app):
+    """Without Flask's async extra (not installed), Flask refuses a coroutine; so do we."""
+
+    async def view() -> str:
+        return "async"
+
+    for ask in (Flask.ensure_sync, type(app).ensure_sync):
+        with pytest.raises(RuntimeError, match="async"):
+            ask(app, view)
