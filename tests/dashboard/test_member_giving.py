@@ -125,9 +125,10 @@ def test_racing_gifts_of_one_member_both_count(app, backend):
     """The second refresh waits for the first one's lock, then reads its gift (PostgreSQL)."""
     if backend != "postgresql":
         pytest.skip("SQLite has no row locks or concurrent writers: the race needs PostgreSQL")
-    # Paid this month, which is still open: no rollup month to mark, whose row lock would
-    # serialise the two writers before their giving is refreshed.
-    first, second = datetime.now(UTC) - timedelta(minutes=2), datetime.now(UTC)
+    # Paid in a month still to come, which no rollup marks (as it would a closing month, also
+    # the current one on its last day): that row lock would serialise the writers first.
+    first = datetime.now(UTC).replace(microsecond=0) + timedelta(days=62)
+    second = first + timedelta(minutes=2)
     member = make_member()
     db.session.add(Donation(member_id=member.id, kind=DonationKind.ONE_OFF, amount=1000,
                             currency="USD", paid_at=first))  # fmt: skip
