@@ -61,6 +61,20 @@ def create_staff(
     return staff
 
 
+def set_password(staff: StaffUser, password: str, actor: str = "staff") -> None:
+    """A new password under the same rules; every session of the account ends (caller commits).
+
+    The way back in for someone who forgot theirs: an admin sets one from a shell.
+    """
+    try:
+        passwords.check(password, staff.email)
+    except passwords.PasswordRejected as exc:
+        raise StaffError(str(exc)) from exc
+    staff.password_hash = passwords.hash_password(password)
+    rotate_session_token(staff)
+    record("staff.password", "staff_user", staff.id, {"email": staff.email}, actor)
+
+
 def rotate_session_token(staff: StaffUser) -> None:
     """Every login session of this user stops working at its next request."""
     staff.session_token = secrets.token_urlsafe(32)

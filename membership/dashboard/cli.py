@@ -30,10 +30,7 @@ def staff_cli() -> None:
 )
 def staff_create(email: str, role: str, password_stdin: bool) -> None:
     """Add an account; asks for the password twice unless --password-stdin."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = read_password(password_stdin)
     try:
         staff = accounts.create_staff(email, password, role, actor="cli")
     except accounts.StaffError as exc:
@@ -41,6 +38,32 @@ def staff_create(email: str, role: str, password_stdin: bool) -> None:
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
     click.echo(f"created {staff.email} ({staff.role.value})")
+
+
+@staff_cli.command("set-password")
+@click.argument("email")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from the first line of stdin."
+)
+def staff_set_password(email: str, password_stdin: bool) -> None:
+    """Give an account a new password (asked twice unless --password-stdin); ends its sessions."""
+    staff = accounts.find_by_email(email)
+    if staff is None:
+        raise click.ClickException(f"no staff account {accounts.normalise_email(email)}")
+    password = read_password(password_stdin)
+    try:
+        accounts.set_password(staff, password, actor="cli")
+    except accounts.StaffError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"password set for {staff.email}; its sessions have ended")
+
+
+def read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
 
 
 @staff_cli.command("disable")

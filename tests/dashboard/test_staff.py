@@ -1,4 +1,4 @@
-"""Staff accounts: `flask staff create/disable` and the admins' staff page."""
+"""Staff accounts: `flask staff create/set-password/disable` and the admins' staff page."""
 
 from __future__ import annotations
 
@@ -75,6 +75,36 @@ def test_cli_disable_rotates_token_and_blocks_login(runner, client, viewer):
     assert not staff.active and staff.session_token != token
     assert login(client, viewer.email).status_code == 200  # the generic failure
     assert "staff.disable" in actions()
+
+
+def test_cli_set_password_lets_the_new_one_in_and_ends_every_session(runner, app, viewer):
+    signed_in = app.test_client()
+    assert login(signed_in, viewer.email).status_code == 302
+    result = runner.invoke(
+        args=["staff", "set-password", viewer.email.upper()],
+        input=f"{NEW_PASSWORD}\n{NEW_PASSWORD}\n",
+    )
+    assert result.exit_code == 0 and "sessions have ended" in result.output, result.output
+    assert NEW_PASSWORD not in result.output
+    assert signed_in.get("/staff/").status_code == 302  # back to the sign-in page
+    assert login(app.test_client(), viewer.email, PASSWORD).status_code == 200  # refused
+    assert login(app.test_client(), viewer.email, NEW_PASSWORD).status_code == 302
+    [entry] = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "staff.password"))
+    assert entry.actor == "cli" and entry.detail == {"email": viewer.email}
+
+
+def test_cli_set_password_keeps_the_rules_and_the_old_password_when_refused(runner, app, viewer):
+    weak = runner.invoke(
+        args=["staff", "set-password", viewer.email, "--password-stdin"], input="password123456\n"
+    )
+    assert weak.exit_code == 1 and "common" in weak.output
+    assert login(app.test_client(), viewer.email, PASSWORD).status_code == 302
+    assert "staff.password" not in actions()
+    ghost = runner.invoke(
+        args=["staff", "set-password", "ghost@newsroom.example", "--password-stdin"],
+        input=f"{NEW_PASSWORD}\n",
+    )
+    assert ghost.exit_code == 1 and "no staff account" in ghost.output
 
 
 def test_cli_disable_unknown_email(runner):
