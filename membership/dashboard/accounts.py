@@ -61,10 +61,11 @@ def create_staff(
     return staff
 
 
-def set_password(staff: StaffUser, password: str, actor: str = "staff") -> None:
+def set_password(staff: StaffUser, password: str, actor: str | None = None) -> None:
     """A new password under the same rules; every session of the account ends (caller commits).
 
-    The way back in for someone who forgot theirs: an admin sets one from a shell.
+    Staff change their own at /staff/password; for someone who forgot theirs, an admin sets
+    one from a shell (`flask staff set-password`).
     """
     try:
         passwords.check(password, staff.email)

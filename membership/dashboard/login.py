@@ -9,9 +9,9 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
-from membership.dashboard import accounts, bp
+from membership.dashboard import accounts, bp, passwords
 from membership.dashboard.access import public, staff_required
 from membership.dashboard.audit import record
 from membership.dashboard.auth import end_session, start_session
@@ -24,6 +24,14 @@ FAILED = "That email and password do not match an active staff account."
 class LoginForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=320)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField("Current password", validators=[DataRequired(), Length(max=1024)])
+    password = PasswordField("New password", validators=[DataRequired(), Length(max=1024)])
+    confirm = PasswordField(
+        "New password again", validators=[DataRequired(), EqualTo("password", "Passwords differ.")]
+    )
 
 
 def safe_next(target: str | None) -> str | None:
@@ -49,6 +57,11 @@ def per_ip_limit() -> str:
 
 def per_account_limit() -> str:
     return str(current_app.config["LOGIN_RATE_LIMIT_ACCOUNT"])
+
+
+def signed_in_account() -> str:
+    """The rate-limit key for guesses at a signed-in account's password (a borrowed laptop)."""
+    return f"staff-password:{current_user.id}"
 
 
 def submitted_account() -> str:
@@ -108,3 +121,38 @@ def logout() -> ResponseReturnValue:
     end_session()
     flash("You are signed out.", "info")
     return redirect(url_for("dashboard.login"))
+
+
+@bp.get("/password")
+@staff_required
+def password() -> ResponseReturnValue:
+    return render_template("dashboard/password.html", form=PasswordForm())
+
+
+@bp.post("/password")
+@staff_required
+@limiter.limit(per_account_limit, key_func=signed_in_account, scope="staff-password")
+def password_submit() -> ResponseReturnValue:
+    """A new password for the signed-in account, given the current one. Every other session of
+    the account ends; this browser goes on in a new one."""
+    form = PasswordForm()
+    if not form.validate():
+        return render_template("dashboard/password.html", form=form), 400
+    staff = current_user._get_current_object()
+    if not passwords.verify(staff, form.current.data or ""):
+        record("staff.password_failed", "staff_user", staff.id)
+        db.session.commit()
+        form.current.errors = ["That is not your current password."]
+        return render_template("dashboard/password.html", form=form), 400
+    try:
+        accounts.set_password(staff, form.password.data or "")
+    except accounts.StaffError as exc:
+        db.session.rollback()
+        form.password.errors = [str(exc)]
+        return render_template("dashboard/password.html", form=form), 400
+    db.session.commit()
+    session.clear()
+    login_user(staff, remember=False)  # with the new session token: the old cookie is void
+    start_session(staff)
+    flash("Your password is changed, and your other sessions have ended.", "info")
+    return redirect(url_for("dashboard.overview"))

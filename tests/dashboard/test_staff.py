@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from membership.dashboard import accounts
@@ -176,3 +177,49 @@ def test_second_admin_can_sign_in_after_another_is_disabled(client, admin):
     accounts.disable_staff(other)
     db.session.commit()
     assert login(client, admin.email, PASSWORD).status_code == 302
+
+
+def change(client, current: str, new: str, again: str | None = None):
+    data = {"current": current, "password": new, "confirm": new if again is None else again}
+    return client.post("/staff/password", data=data)
+
+
+def test_staff_change_their_own_password_and_end_their_other_sessions(app, viewer):
+    here, elsewhere = app.test_client(), app.test_client()
+    for client in (here, elsewhere):
+        assert login(client, viewer.email).status_code == 302
+    page = here.get("/staff/password")
+    assert page.status_code == 200 and b'autocomplete="new-password"' in page.data
+    response = change(here, PASSWORD, NEW_PASSWORD)
+    assert response.status_code == 302 and response.location == "/staff/"
+    assert here.get("/staff/").status_code == 200  # this browser goes on, in a new session
+    assert elsewhere.get("/staff/").status_code == 302  # every other session has ended
+    assert login(app.test_client(), viewer.email, PASSWORD).status_code == 200  # refused
+    assert login(app.test_client(), viewer.email, NEW_PASSWORD).status_code == 302
+    [entry] = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "staff.password"))
+    assert (entry.actor, entry.staff_user_id) == ("staff", viewer.id)
+
+
+@pytest.mark.parametrize(
+    ("current", "new", "again", "message"),
+    [
+        ("not my password at all", NEW_PASSWORD, None, b"not your current password"),
+        (PASSWORD, NEW_PASSWORD, "a third passphrase 0000", b"Passwords differ."),
+        (PASSWORD, "password123456", None, b"common"),
+        (PASSWORD, "short", None, b"at least 12"),
+    ],
+)
+def test_a_refused_change_says_why_and_keeps_the_old_password(
+    viewer_client, app, viewer, current, new, again, message
+):
+    response = change(viewer_client, current, new, again)
+    assert response.status_code == 400 and message in response.data
+    assert viewer_client.get("/staff/").status_code == 200  # still signed in
+    assert login(app.test_client(), viewer.email, PASSWORD).status_code == 302
+    assert "staff.password" not in actions()
+    assert ("staff.password_failed" in actions()) == (current != PASSWORD)
+
+
+def test_the_password_page_needs_a_sign_in(client):
+    for response in (client.get("/staff/password"), change(client, PASSWORD, NEW_PASSWORD)):
+        assert response.status_code == 302 and response.location.startswith("/staff/login")
