@@ -126,7 +126,7 @@ def bare_sql(database_url: str, statements: list[tuple[str, Any]]) -> float:
         for _ in range(RUNS + 2):
             started = time.perf_counter()
             for statement, parameters in statements:
-                conn.execute(statement, parameters).fetchall()  # type: ignore[arg-type]
+                conn.execute(statement, parameters).fetchall()
             times.append((time.perf_counter() - started) * 1000)
             conn.rollback()
     return statistics.median(times[2:])

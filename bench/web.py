@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+from typing import Any
 from urllib.parse import urlsplit
 
 from bench.db import production_env
@@ -119,6 +120,6 @@ def banner_weight(database_url: str) -> list[Row]:
     ]
 
 
-def _size(request) -> int:  # type: ignore[no-untyped-def]
+def _size(request: Any) -> int:
     sizes = request.sizes()
     return int(sizes["responseBodySize"] + sizes["responseHeadersSize"])

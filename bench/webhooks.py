@@ -13,7 +13,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -232,7 +232,7 @@ class Run:
     events: int = 0
     seconds: float = 0.0
     errors: int = 0
-    cpu: Counter[str] = field(default_factory=Counter)
+    cpu: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
 
     @property
     def rate(self) -> float:

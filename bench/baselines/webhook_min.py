@@ -9,6 +9,7 @@ import threading
 import psycopg
 import stripe
 from flask import Flask, request
+from psycopg.types.json import Jsonb
 
 app = Flask(__name__)
 SECRET = os.environ["STRIPE_WEBHOOK_SECRET"]
@@ -34,7 +35,7 @@ def receive() -> tuple[str, int]:
     event = json.loads(body)
     connection().execute(
         "INSERT INTO bench_min_event (id, type, payload) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
-        (event["id"], event["type"], psycopg.types.json.Jsonb(event)),
+        (event["id"], event["type"], Jsonb(event)),
     )
     return "ok", 200
 
