@@ -1,6 +1,6 @@
 """Each member's stored giving (totals per currency, last gift) stays equal to their gifts:
-through every kind of change, a rollback, a webhook's refund, a race (PostgreSQL), the demo
-seed and the migration that adds it."""
+through every kind of change, a rollback, a race (PostgreSQL) and `flask members recount`.
+A webhook's refund, the demo seed and migration 0005 are checked where those are tested."""
 
 from __future__ import annotations
 
