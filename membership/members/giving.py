@@ -32,7 +32,7 @@ def kept_amount() -> sa.ColumnElement[int]:
 @sa.event.listens_for(Session, "after_flush")
 def note_changed_givers(session: Session, _context: Any) -> None:
     """Remember whose giving this flush changed: both members, if a gift moved between them."""
-    changed: set[int] = session.info.setdefault(PENDING, set())
+    changed: set[int] = set()
     for gift in chain(session.new, session.dirty, session.deleted):
         if not isinstance(gift, Donation):
             continue
@@ -44,6 +44,8 @@ def note_changed_givers(session: Session, _context: Any) -> None:
         changed.update(i for i in chain(owner.unchanged, owner.added, owner.deleted) if i)
         if gift.member_id:
             changed.add(gift.member_id)
+    if changed:  # most flushes change no gift: they leave the session as it was
+        session.info.setdefault(PENDING, set()).update(changed)
 
 
 @sa.event.listens_for(Session, "before_commit")
