@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from membership.extensions import db
 from membership.models import ATTRIBUTION_COLUMNS, CheckoutAttempt
@@ -63,10 +63,16 @@ def reference_of(obj: Obj) -> str | None:
     return obj.get("client_reference_id") or (obj.get("metadata") or {}).get("attempt") or None
 
 
+# Built once, run with the reference bound.
+ATTEMPT_BY_REFERENCE = select(CheckoutAttempt).where(
+    CheckoutAttempt.reference == bindparam("reference")
+)
+
+
 def attempt_for(reference: str | None) -> CheckoutAttempt | None:
     if not reference:
         return None
-    return db.session.scalar(select(CheckoutAttempt).where(CheckoutAttempt.reference == reference))
+    return db.session.scalar(ATTEMPT_BY_REFERENCE, {"reference": reference})
 
 
 def copy_attribution(source: Any, target: Any) -> None:

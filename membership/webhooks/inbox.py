@@ -8,7 +8,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from membership.extensions import conflict_insert, db
@@ -120,16 +120,20 @@ def _upsert_failure(dialect_name: str) -> Any:
     )
 
 
+# FOR UPDATE: a second delivery of an id waits here until the first commits, then sees
+# processed_at. SQLite ignores it; there, writers are serialised by the database lock.
+# Built once, run with the id bound.
+EVENT_LOCKED = (
+    select(StripeEvent)
+    .where(StripeEvent.id == bindparam("id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+
+
 def process(event_id: str, force: bool = False) -> Outcome:
     """Run a stored event's handler in one transaction with its writes; `force`: a done one too."""
-    # FOR UPDATE: a second delivery of this id waits here until the first commits, then sees
-    # processed_at. SQLite ignores it; there, writers are serialised by the database lock.
-    row = db.session.scalar(
-        select(StripeEvent)
-        .where(StripeEvent.id == event_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    row = db.session.scalar(EVENT_LOCKED, {"id": event_id})
     if row is None:
         db.session.rollback()
         raise LookupError(f"event {event_id} is not in the inbox")

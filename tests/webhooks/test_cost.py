@@ -119,3 +119,35 @@ def test_each_event_stays_within_its_budget(sandbox, checkout, meter, backend, f
         if backend == "postgresql":
             limit = statements + EXTRA_ROUND_TRIPS["handled" if handled else "unhandled"]
             assert counts["round_trips"] <= limit, (event["type"], dict(counts))
+
+
+def test_warm_events_build_no_statements(sandbox, checkout):
+    """Once a process has handled each kind of event, it only runs statements it built before.
+
+    Building a statement, and the cache key SQLAlchemy derives from it to find its compiled
+    form, cost more than running it: the statements every event runs are built once, at import
+    or on first use. A handler that builds one per call (a select() in the function) fails here.
+    """
+    seen: dict[int, Any] = {}  # held, so that no new statement can reuse a seen one's id
+    built_anew: list[str] = []
+
+    def pay(n: int, note: Any) -> None:
+        sessions = [checkout(frequency, 1000 + n, "USD")[0] for frequency in ("month", "one_off")]
+        sa.event.listen(db.engine, "before_execute", note)
+        try:
+            for session in sessions:
+                sandbox.pay(session.id, email=f"warm-{session.id}@example.org")
+        finally:
+            sa.event.remove(db.engine, "before_execute", note)
+
+    def first(_conn: Any, clause: Any, *_args: Any) -> None:
+        seen[id(clause)] = clause
+
+    def again(_conn: Any, clause: Any, *_args: Any) -> None:
+        if id(clause) not in seen:
+            seen[id(clause)] = clause
+            built_anew.append(str(clause))
+
+    pay(1, first)
+    pay(2, again)
+    assert built_anew == [], "\n\n".join(built_anew)
