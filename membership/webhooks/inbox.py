@@ -60,7 +60,7 @@ def acknowledge(payload: dict[str, Any]) -> Outcome:
     Most of what Stripe sends is such news (payment_intent.created, invoice.finalized...); a
     single statement needs no transaction around it, which saves a BEGIN and a COMMIT each.
     """
-    if db.session().in_transaction():  # e.g. reconcile, which has read in this session already
+    if in_transaction():  # e.g. reconcile, which has read in this session already
         store(payload)
         return process(payload["id"])
     row = event_row(payload, processed_at=datetime.now(UTC), attempts=1)
@@ -71,6 +71,12 @@ def acknowledge(payload: dict[str, Any]) -> Outcome:
     if log.isEnabledFor(logging.INFO):  # most events come here: no fields built for nothing
         log.info("unhandled event type", extra={"fields": fields(Event.from_payload(payload))})
     return Outcome.IGNORED
+
+
+def in_transaction() -> bool:
+    """Whether this request's session has begun a transaction; a webhook request that has not
+    used one yet has none to ask (making one only to ask, and removing it, cost 5% of it)."""
+    return db.session.registry.has() and db.session().in_transaction()
 
 
 def store(payload: dict[str, Any]) -> None:
