@@ -6,6 +6,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from membership.models import compared_by_autogenerate
+
 config = context.config
 # Keep the app's logging when migrations run inside it (tests, `flask db upgrade` with JSON logs).
 if config.config_file_name and not logging.getLogger().handlers:
@@ -46,6 +48,7 @@ def run_migrations_offline():
         target_metadata=target_metadata,
         literal_binds=True,
         render_item=render_item,
+        include_name=compared_by_autogenerate,
         render_as_batch=True,
     )
     with context.begin_transaction():
@@ -56,6 +59,7 @@ def run_migrations_online():
     conf_args = dict(migrate_ext.configure_args)
     conf_args.setdefault("process_revision_directives", skip_empty_autogenerate)
     conf_args.setdefault("render_item", render_item)
+    conf_args.setdefault("include_name", compared_by_autogenerate)
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata, **conf_args)
         with context.begin_transaction():

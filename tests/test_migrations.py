@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 
 from membership import create_app
 from membership.extensions import db
-from membership.models import Member, MemberGiving
+from membership.models import Member, MemberGiving, compared_by_autogenerate
 from tests.conftest import TEST_DATABASE_URL, Database, drop_postgres_schema, fresh_postgres_schema
 
 
@@ -39,7 +39,12 @@ def test_upgrade_from_empty_matches_the_models_then_downgrades_cleanly(empty_dat
         flask_migrate.upgrade()
         with db.engine.connect() as conn:
             context = MigrationContext.configure(
-                conn, opts={"compare_type": True, "render_as_batch": True}
+                conn,
+                opts={
+                    "compare_type": True,
+                    "render_as_batch": True,
+                    "include_name": compared_by_autogenerate,
+                },
             )
             diff = compare_metadata(context, db.metadata)
         assert diff == [], f"models and migrations disagree; run `flask db migrate`: {diff}"

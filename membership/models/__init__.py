@@ -31,9 +31,21 @@ from membership.models.gifts import CheckoutAttempt, Donation, Member, Recurring
 from membership.models.newsroom import AuditEntry, Campaign, OutboxEmail, StaffUser, StripeEvent
 from membership.models.rollups import Article, GiftMonth, MemberGiving, RollupMonth, SourceMonth
 
+# Indexes only migrations make, left out when autogenerate compares models and database: a
+# PostgreSQL expression index with an operator class, which it cannot compare, and which a
+# database without the pg_trgm extension lacks (migration 0007).
+MIGRATION_ONLY_INDEXES = frozenset({"ix_member_display_name_trgm"})
+
+
+def compared_by_autogenerate(name: str | None, type_: str, _parent_names: object) -> bool:
+    """Alembic's include_name hook: everything but MIGRATION_ONLY_INDEXES."""
+    return not (type_ == "index" and name in MIGRATION_ONLY_INDEXES)
+
+
 __all__ = [
     "ATTRIBUTION_COLUMNS",
     "COUNTED",
+    "MIGRATION_ONLY_INDEXES",
     "Article",
     "AttributionMixin",
     "AuditEntry",
@@ -62,6 +74,7 @@ __all__ = [
     "SubscriptionStatus",
     "TimestampMixin",
     "UTCDateTime",
+    "compared_by_autogenerate",
     "enum_column",
     "money_checks",
     "new_public_id",

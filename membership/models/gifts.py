@@ -66,6 +66,8 @@ class Member(TimestampMixin, Model):
         Index("ix_member_email_prefix", "email", postgresql_ops={"email": "text_pattern_ops"}),
         # The member list sorted by last gift, newest first, a page at a time (keyset on id).
         Index("ix_member_last_gift_at", "last_gift_at", "id"),
+        # Search by any part of the name has a trigram index on PostgreSQL: migration 0007,
+        # ix_member_display_name_trgm (see MIGRATION_ONLY_INDEXES).
     )
 
     def __repr__(self) -> str:  # no PII in reprs: they end up in logs and tracebacks

@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from flask import url_for
@@ -121,3 +122,32 @@ def test_member_list_requests_leave_a_fresh_session_cookie_alone(viewer_client, 
     assert session_cookie_set(viewer_client.get("/staff/members"))
     with viewer_client.session_transaction() as session:
         assert session[auth.SEEN_AT] > stale
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("query", ["ana", "zzqx"])  # a common piece of names, and none at all
+def test_search_by_part_of_a_name_reads_the_trigram_index(viewer_client, app, backend, query):
+    """On PostgreSQL a name search can read an index (migration 0007), not every member: with
+    full scans priced out, the page's query plans the trigram index and the email prefix one."""
+    if backend != "postgresql":
+        pytest.skip("the query plans are PostgreSQL's")
+    givers(3)
+    searches: list[tuple[str, Any]] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        if "lower(member.display_name) LIKE" in statement:
+            searches.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        assert viewer_client.get(f"/staff/members?q={query}").status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert searches
+    connection = db.session.connection()
+    connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    for statement, parameters in searches:
+        explained = connection.exec_driver_sql("EXPLAIN " + statement, parameters)
+        plan = "\n".join(row[0] for row in explained)
+        assert "ix_member_display_name_trgm" in plan, plan
+        assert "Seq Scan on member" not in plan, plan
