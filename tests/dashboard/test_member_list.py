@@ -128,7 +128,9 @@ def test_member_list_requests_leave_a_fresh_session_cookie_alone(viewer_client, 
 @pytest.mark.parametrize("query", ["ana", "zzqx"])  # a common piece of names, and none at all
 def test_search_by_part_of_a_name_reads_the_trigram_index(viewer_client, app, backend, query):
     """On PostgreSQL a name search can read an index (migration 0007), not every member: with
-    full scans priced out, the page's query plans the trigram index and the email prefix one."""
+    full scans priced out, the page's query plans the trigram index. Which plan PostgreSQL
+    picks depends on its statistics: for a common piece of a name at 200k members, reading
+    the newest members first and stopping at 50 is cheaper."""
     if backend != "postgresql":
         pytest.skip("the query plans are PostgreSQL's")
     givers(3)
@@ -145,7 +147,10 @@ def test_search_by_part_of_a_name_reads_the_trigram_index(viewer_client, app, ba
         event.remove(db.engine, "before_cursor_execute", note)
     assert searches
     connection = db.session.connection()
+    # Priced out: reading every member, in table order or in an index's order. What remains
+    # is a bitmap scan, which needs an index that matches a name's middle.
     connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    connection.exec_driver_sql("SET LOCAL enable_indexscan = off")
     for statement, parameters in searches:
         explained = connection.exec_driver_sql("EXPLAIN " + statement, parameters)
         plan = "\n".join(row[0] for row in explained)
