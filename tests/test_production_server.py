@@ -105,3 +105,18 @@ def test_gunicorn_refuses_to_boot_a_misconfigured_production_app(tmp_path, unset
     )
     assert result.returncode != 0
     assert f"{unset} is not set" in result.stderr
+
+
+def test_each_worker_freezes_what_loading_the_app_made():
+    """Objects alive once the app is loaded live as long as the worker: the garbage collector's
+    full passes need not walk them (gunicorn.conf.py, post_worker_init)."""
+    import gc
+    import runpy
+
+    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    before = gc.get_freeze_count()
+    try:
+        settings["post_worker_init"](None)
+        assert gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()

@@ -4,6 +4,7 @@ The global checkout limit is tested in test_checkout.py."""
 from __future__ import annotations
 
 import pytest
+from flask.globals import request_ctx
 
 from membership.donations import embed, views
 from membership.extensions import limiter
@@ -40,3 +41,19 @@ def test_starting_a_checkout_is_still_limited_per_client(make_app):
     responses = [client.post("/give", data=GOOD | {"submission": f"{n:032x}"}) for n in range(3)]
     assert [r.status_code for r in responses] == [303, 303, 429]
     assert "X-RateLimit-Limit" in responses[0].headers
+
+
+@pytest.mark.parametrize("path", READER_PAGES)
+def test_the_limiter_keeps_no_books_for_the_reader_pages(make_app, path):
+    """Its after_request and teardown hooks skip them too: they would only read and reset an
+    empty per-request record of limits (a tenth of a cached page's work)."""
+    app = make_app()
+    kept = []
+
+    @app.teardown_request
+    def look(_exc: BaseException | None) -> None:  # runs before the limiter's own teardown
+        kept.append(hasattr(request_ctx._get_current_object(), "_limiter_request_context"))
+
+    assert app.test_client().get(path).status_code == 200
+    app.test_client().post("/give", data=GOOD)  # a limited view: the books are kept
+    assert kept == [False, True]
