@@ -18,9 +18,12 @@ class Row:
     goal: str
     met: bool | None  # None: not measured in this run (the note says why)
     note: str = ""
+    diagnosis: bool = False  # a row explaining another, with no goal of its own
 
     @property
     def verdict(self) -> str:
+        if self.diagnosis:
+            return "-"
         return {True: "met", False: "**MISSED**", None: "not measured"}[self.met]
 
 

@@ -52,7 +52,10 @@ STRIPE_LATENCY_MS = float(os.environ.get("BENCH_STRIPE_LATENCY_MS", "100"))
 # finish booting (the health probe answers once one of them is up), and each one's first
 # requests build what it then reuses (compiled SQL, prepared statements, connections).
 WARMUP_EVENTS = 200
-CHECKOUTS = 1050  # about 10.7 events each: enough distinct events for every phase
+# Where the gap is: the peak's servers, sent only the event types the service leaves alone,
+# then only the ones it handles (each checkout's in their order), from events not used above.
+SPLIT_EVENTS = {"not handled": 900, "handled": 600}
+CHECKOUTS = 1200  # about 10.7 events each: enough distinct events for every phase
 
 
 def sign(payload: bytes) -> str:
@@ -170,8 +173,12 @@ def ingestion(database_url: str) -> list[Row]:
 
 def measure(database_url: str, port: int, events: list[bytes], stand_in_group: int) -> list[Row]:
     needed = PEAK_EVENTS + RATE * SECONDS
-    if len(events) < needed + 2 * WARMUP_EVENTS:
-        raise RuntimeError(f"only {len(events)} events made; need {needed + 2 * WARMUP_EVENTS}")
+    spare = events[needed : -2 * WARMUP_EVENTS]
+    split = {
+        kind: of_kind(spare, kind == "handled")[:count] for kind, count in SPLIT_EVENTS.items()
+    }
+    if any(len(split[kind]) < count for kind, count in SPLIT_EVENTS.items()):
+        raise RuntimeError(f"only {len(events)} events made: too few for every phase")
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("CREATE TABLE bench_min_event (id text PRIMARY KEY, type text, payload jsonb)")
     ours_env = production_env(
@@ -191,11 +198,15 @@ def measure(database_url: str, port: int, events: list[bytes], stand_in_group: i
         closed_loop(floor, warm_floor)
         closed_loop(ours, warm_ours)
         floor_run, ours_run = in_turns(floor, ours, peak_set, stand_in_group)
+        split_runs = {
+            kind: in_turns(floor, ours, chosen, stand_in_group) for kind, chosen in split.items()
+        }
         set_latency(port, STRIPE_LATENCY_MS)
         latencies, paced_errors = paced(ours, paced_set, RATE)
     lost = count_unprocessed(database_url, paced_set)
     p99 = statistics.quantiles(latencies, n=100)[-1]
     ratio = ours_run.rate / floor_run.rate
+    share = {kind: len(of_kind(peak_set, kind == "handled")) / len(peak_set) for kind in split}
     return [
         Row(
             what=f"webhook ingestion, PostgreSQL, {described(WORKERS)} (real event mix)",
@@ -211,6 +222,27 @@ def measure(database_url: str, port: int, events: list[bytes], stand_in_group: i
                 f"after {WARMUP_EVENTS} unmeasured; CPU per event read from /proc"
             ),
         ),
+        *(
+            Row(
+                what=(
+                    f"... of which the event types the service {kind_text(kind)}"
+                    f" ({share[kind]:.0%} of the mix), sent alone"
+                ),
+                ours=f"{ours_split.rate:.0f} events/s ({ours_split.errors} errors); {ours_split.cpu_per_event()}",
+                baseline=(
+                    f"verify + insert only: {floor_split.rate:.0f} events/s;"
+                    f" {floor_split.cpu_per_event()}"
+                ),
+                goal="-",
+                met=None,
+                note=(
+                    f"ratio {ours_split.rate / floor_split.rate:.2f}; where the gap is, no goal of"
+                    f" its own; {len(split[kind])} other events each, in {ROUNDS} turns"
+                ),
+                diagnosis=True,
+            )
+            for kind, (floor_split, ours_split) in split_runs.items()
+        ),
         Row(
             what=(
                 f"webhooks offered at {RATE}/s for {SECONDS} s, Stripe answering in "
@@ -223,6 +255,17 @@ def measure(database_url: str, port: int, events: list[bytes], stand_in_group: i
             note=f"{len(paced_set)} events; latency from each event's scheduled time",
         ),
     ]
+
+
+def of_kind(events: list[bytes], handled: bool) -> list[bytes]:
+    """The events whose type the service handles (or not), in the order they came."""
+    from membership.webhooks.handlers import HANDLERS
+
+    return [e for e in events if (json.loads(e)["type"] in HANDLERS) is handled]
+
+
+def kind_text(kind: str) -> str:
+    return "handles" if kind == "handled" else "stores and leaves alone"
 
 
 @dataclass
