@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -49,8 +50,24 @@ def test_export_holds_every_row_about_the_donor_and_nobody_else(client, member):
     assert {"receipt", "magic_link"} <= templates
     assert all("link" not in e["context"] for e in data["outbox_emails"])
     assert "member.sign_in" in {a["action"] for a in data["audit_entries"]}
-    assert "stranger@example.org" not in response.text and "9900" not in response.text
+    # Nothing of the stranger: not their address or id, and not their gift's amount as a value
+    # (as text, "9900" may turn up inside a random hex id).
+    assert "stranger@example.org" not in response.text
+    assert stranger.public_id not in response.text
+    assert 9900 not in list(scalars(data))
     assert audit("member.export")[0].actor == "donor"
+
+
+def scalars(value: object) -> Iterator[object]:
+    """Every number and string in a JSON document."""
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from scalars(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from scalars(item)
+    else:
+        yield value
 
 
 def test_erasure_needs_the_confirmation(client, member):
