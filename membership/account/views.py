@@ -76,9 +76,12 @@ def helpers() -> dict[str, Any]:
 
 @bp.after_request
 def private_pages(response: Any) -> Any:
-    """Donor pages hold personal data or a link token: never cached, never sent as a referrer."""
+    """Donor pages hold personal data or a link token: never cached, and never sent as a
+    referrer to another site. To our own origin the browser does send it: on HTTPS the CSRF
+    check refuses a form posted without a same-origin Referer (no-referrer broke every
+    donor form in production, where tests over plain HTTP could not see it)."""
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Referrer-Policy"] = "same-origin"
     return response
 
 

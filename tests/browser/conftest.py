@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
+import subprocess
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -58,15 +62,42 @@ class LiveServer:
 @pytest.fixture
 def live_server(database: Database) -> Iterator[LiveServer]:
     """A fresh app (fresh rate limits, fresh sandbox) on a free port, in a server thread."""
+    with serving(database) as server:
+        yield server
+
+
+@pytest.fixture
+def live_https_server(database: Database, tmp_path: Path) -> Iterator[LiveServer]:
+    """The same over HTTPS (a self-signed certificate), with CSRF protection on, as deployed:
+    on HTTPS Flask-WTF also wants a same-origin Referer on every form it checks."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed: no certificate to serve HTTPS with")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    with serving(database, (str(cert), str(key)), WTF_CSRF_ENABLED=True) as server:
+        yield server
+
+
+@contextmanager
+def serving(
+    database: Database, ssl_context: tuple[str, str] | None = None, **config: Any
+) -> Iterator[LiveServer]:
     holder: dict[str, Flask] = {}
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         return holder["app"](environ, start_response)
 
     # Port 0 picks a free port; the app is built after, as BASE_URL must name that port.
-    server = make_server("127.0.0.1", 0, wsgi, threaded=True)
-    url = f"http://127.0.0.1:{server.server_port}"
-    app = holder["app"] = create_app(database.config(BASE_URL=url))
+    server = make_server("127.0.0.1", 0, wsgi, threaded=True, ssl_context=ssl_context)
+    url = f"{'https' if ssl_context else 'http'}://127.0.0.1:{server.server_port}"
+    app = holder["app"] = create_app(database.config(BASE_URL=url, **config))
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
@@ -100,6 +131,14 @@ def browser() -> Iterator[Browser]:
 def context(browser: Browser) -> Iterator[BrowserContext]:
     context = browser.new_context(locale="en-US", viewport={"width": 1000, "height": 900})
     yield context
+    context.close()
+
+
+@pytest.fixture
+def https_page(browser: Browser) -> Iterator[Page]:
+    """A page that accepts the test server's self-signed certificate."""
+    context = browser.new_context(locale="en-US", ignore_https_errors=True)
+    yield context.new_page()
     context.close()
 
 

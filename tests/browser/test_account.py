@@ -75,3 +75,26 @@ def test_sign_in_from_the_email_and_change_the_amount(page, live_server):
     with live_server.app.app_context():
         assert db.session.scalar(sa.select(RecurringDonation.amount)) == 1500
         db.session.remove()
+
+
+def test_over_https_with_csrf_on_a_donor_signs_in_and_out(https_page, live_https_server):
+    """As deployed: HTTPS and CSRF checks, which on HTTPS refuse a form posted without a
+    same-origin Referer. The donor pages must let the browser send one to our own origin
+    (and none elsewhere), or no donor could ask for a link, sign in or sign out."""
+    page, server = https_page, live_https_server
+    monthly_donor(server.app)
+    page.goto(server.url + "/account")
+    page.get_by_label("Email").fill(EMAIL)
+    with page.expect_response(lambda r: r.request.method == "POST") as asked:
+        page.get_by_role("button", name="Email me a sign-in link").click()
+    assert asked.value.status == 200
+    link = emailed_link(server.app)
+    assert link.startswith(server.url)
+    page.goto(link)
+    with page.expect_response(lambda r: r.request.method == "POST") as signed_in:
+        page.get_by_role("button", name=re.compile("Sign in", re.IGNORECASE)).click()
+    assert signed_in.value.status in (302, 303)
+    expect(page.get_by_text("$10.00 every month")).to_be_visible()
+    with page.expect_response(lambda r: r.request.method == "POST") as signed_out:
+        page.get_by_role("button", name=re.compile("Sign out", re.IGNORECASE)).click()
+    assert signed_out.value.status in (302, 303)
