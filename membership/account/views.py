@@ -82,6 +82,7 @@ def private_pages(response: Any) -> Any:
     donor form in production, where tests over plain HTTP could not see it)."""
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Frame-Options"] = "DENY"  # no clickjacking of the erase button
     return response
 
 

@@ -88,6 +88,16 @@ def expiry_reason(now: float) -> str | None:
     return None
 
 
+@bp.after_request
+def private_pages(response: Response) -> Response:
+    """Staff pages show members' names and emails: kept out of every cache (a shared
+    computer's browser included) and out of other sites' frames, where a page could be
+    overlaid to trick a signed-in staff member into clicking (clickjacking)."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    return response
+
+
 @bp.before_request
 def check_staff_session() -> Response | None:
     """Refuse unmarked views; end sessions past their idle or absolute limit; note activity."""

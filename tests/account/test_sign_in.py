@@ -60,6 +60,7 @@ def test_the_link_page_does_not_use_the_link_and_the_button_uses_it_once(client)
         page = client.get(path)
         assert page.status_code == 200 and b"Sign in" in page.data
         assert page.headers["Referrer-Policy"] == "same-origin"  # the token stays on our site
+        assert page.headers["X-Frame-Options"] == "DENY"
     assert client.post(path).status_code == 303
     assert client.get("/account/home").status_code == 200
     again = client.post(path)

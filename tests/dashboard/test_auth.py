@@ -247,3 +247,19 @@ def test_next_to_our_own_page_is_honoured(client, admin):
     assert next_of(anonymous.location) == "/staff/members?q=x"
     response = client.post(anonymous.location, data={"email": admin.email, "password": PASSWORD})
     assert response.location == "/staff/members?q=x"
+
+
+@pytest.mark.parametrize(
+    "path", ["/staff/login", "/staff/", "/staff/members", "/staff/members/no-such-member"]
+)
+def test_staff_pages_are_never_cached_or_framed(admin_client, path):
+    """Members' names and emails stay out of caches (a shared computer's browser too), and no
+    other site can frame a staff page to trick a click (clickjacking); a staff view's 404 too."""
+    response = admin_client.get(path)
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_the_reader_pages_stay_cacheable_and_the_banner_frameable(client):
+    assert "X-Frame-Options" not in client.get("/embed/banner").headers
+    assert client.get("/embed.js").headers["Cache-Control"].startswith("public")
