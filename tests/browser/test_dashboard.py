@@ -57,3 +57,19 @@ def test_admin_signs_in_sees_the_overview_searches_and_exports(live_server, page
     text = Path(exported.path()).read_text(encoding="utf-8")
     emails = [row.get("email") for row in csv.DictReader(io.StringIO(text))]
     assert emails == ["zoya.reader@example.org"], "the export keeps the search filter"
+
+
+def test_over_https_with_csrf_on_staff_sign_in_and_out(live_https_server, https_page):
+    """As deployed: on HTTPS the CSRF check also wants a same-origin Referer on each form."""
+    server, page = live_https_server, https_page
+    with server.app.app_context():
+        admin_email = make_account(StaffRole.ADMIN, email="editor@newsroom.example").email
+    page.goto(server.url + "/staff/")
+    page.get_by_label("Email").fill(admin_email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Overview", level=1)).to_be_visible()
+    with page.expect_response(lambda r: r.request.method == "POST") as signed_out:
+        page.get_by_role("button", name="Sign out").click()
+    assert signed_out.value.status in (302, 303)
+    expect(page).to_have_url(server.url + "/staff/login")

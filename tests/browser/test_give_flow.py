@@ -114,3 +114,14 @@ def test_keyboard_reaches_every_choice_in_order_with_visible_focus(page, live_se
         if now["type"] == "submit":
             break
     assert order == ["frequency", "amount", "custom_amount", "currency", "newsletter", "submit"]
+
+
+def test_over_https_with_csrf_on_a_reader_gives(https_page, live_https_server):
+    """As deployed: on HTTPS the CSRF check also wants a same-origin Referer on the form."""
+    page = https_page
+    page.goto(f"{live_https_server.url}/give?frequency=one_off&amount=25&currency=USD")
+    page.get_by_role("button", name="Continue to payment").click()
+    page.wait_for_url(CHECKOUT)
+    pay(page, "4242 4242 4242 4242")
+    page.wait_for_url(THANKS)
+    expect(page.locator(".lead")).to_contain_text("$25.00")
