@@ -8,9 +8,12 @@ connections and run concurrent transactions, as the app itself does.
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import flask_migrate
@@ -155,3 +158,19 @@ def runner(app: Flask) -> FlaskCliRunner:
 @pytest.fixture
 def backend(database: Database) -> str:
     return database.backend
+
+
+def self_signed_certificate(directory: Path) -> tuple[str, str]:
+    """A certificate and key for 127.0.0.1, made by openssl (the test skips without it)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed: no certificate to serve HTTPS with")
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return str(cert), str(key)

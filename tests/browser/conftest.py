@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import shutil
-import subprocess
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -22,7 +20,7 @@ from werkzeug.serving import make_server
 
 from membership import create_app
 from membership.extensions import db
-from tests.conftest import Database
+from tests.conftest import Database, self_signed_certificate
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
@@ -70,18 +68,7 @@ def live_server(database: Database) -> Iterator[LiveServer]:
 def live_https_server(database: Database, tmp_path: Path) -> Iterator[LiveServer]:
     """The same over HTTPS (a self-signed certificate), with CSRF protection on, as deployed:
     on HTTPS Flask-WTF also wants a same-origin Referer on every form it checks."""
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is not installed: no certificate to serve HTTPS with")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        [
-            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
-            *("-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    with serving(database, (str(cert), str(key)), WTF_CSRF_ENABLED=True) as server:
+    with serving(database, self_signed_certificate(tmp_path), WTF_CSRF_ENABLED=True) as server:
         yield server
 
 

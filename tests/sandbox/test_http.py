@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import runpy
-import shutil
-import subprocess
 import threading
 from pathlib import Path
 
@@ -17,6 +15,7 @@ from werkzeug.serving import make_server
 
 from membership import stripe_api
 from membership.sandbox import SANDBOX_API_KEY, Sandbox
+from tests.conftest import self_signed_certificate
 
 
 @pytest.fixture
@@ -83,18 +82,8 @@ def test_a_refused_connection_is_a_connection_error_worth_retrying():
 
 
 def test_a_certificate_not_signed_for_stripe_is_refused_and_not_retried(tmp_path):
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is not installed: no certificate to serve")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        [
-            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
-            *("-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    server = make_server("127.0.0.1", 0, Sandbox().wsgi_app(), ssl_context=(str(cert), str(key)))
+    certificate = self_signed_certificate(tmp_path)
+    server = make_server("127.0.0.1", 0, Sandbox().wsgi_app(), ssl_context=certificate)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     base = f"https://127.0.0.1:{server.server_port}"
