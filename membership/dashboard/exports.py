@@ -66,7 +66,7 @@ def streamed(name: str, chunks: Iterator[str] | Iterator[bytes]) -> Response:
     # its length): then it would be the whole file, held in memory, the query run in full.
     response.implicit_sequence_conversion = False
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"  # personal data: keep it out of caches
+    # Kept out of caches like every staff page (auth.private_pages).
     return response
 
 
