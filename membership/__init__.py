@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from membership import errors, health, i18n, logs, pool, stripe_api
+from membership import errors, health, i18n, logs, pool, security, stripe_api
 from membership.config import Config, config_from_env
 from membership.extensions import CookieSessionInterface, csrf, db, limiter, login_manager, migrate
 
@@ -102,6 +102,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     i18n.register(app)
     login_manager.init_app(app)
+    security.init_app(app)
     from membership import models  # noqa: F401  (registers the tables on db.metadata)
     from membership.dashboard import auth  # noqa: F401  (registers the staff user loader)
 

@@ -91,10 +91,8 @@ def expiry_reason(now: float) -> str | None:
 @bp.after_request
 def private_pages(response: Response) -> Response:
     """Staff pages show members' names and emails: kept out of every cache (a shared
-    computer's browser included) and out of other sites' frames, where a page could be
-    overlaid to trick a signed-in staff member into clicking (clickjacking)."""
+    computer's browser included). Like every page, they are not framed (security.py)."""
     response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Frame-Options"] = "DENY"
     return response
 
 

@@ -19,6 +19,7 @@ from membership.dashboard.audit import record
 from membership.extensions import db
 from membership.mail.render import Rendered, UnknownTemplate, render
 from membership.models import OutboxEmail, OutboxStatus
+from membership.security import page_policy
 
 PAGE_SIZE = 50
 STATUSES = tuple(status.value for status in OutboxStatus)
@@ -88,10 +89,14 @@ def emails_detail(email_id: int) -> ResponseReturnValue:
             problem = f"No template named {email.template!r} in this version."
         record("email.view", "outbox_email", email.id)
         db.session.commit()
-    return render_template(
+    page = render_template(
         "dashboard/emails_detail.html",
         email=email,
         rendered=rendered,
         problem=problem,
         bodies_viewable=bodies_viewable(),
     )
+    # The email's HTML, in a sandboxed frame, inherits this page's policy: its inline styles
+    # (what email clients read) need 'unsafe-inline'; the frame still runs no script.
+    policy = page_policy(current_app.config, style_src=("'unsafe-inline'",))
+    return page, {"Content-Security-Policy": policy}

@@ -25,6 +25,7 @@ import json
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import force_locale
 from werkzeug.datastructures import Headers
 
@@ -128,8 +129,16 @@ def banner() -> Response:
     return response
 
 
+# A newsroom's page has a policy of its own; this one, like many, allows its inline styles
+# (its stylesheet, and the style the banner script puts on its host element).
+DEMO_ARTICLE_POLICY = (
+    "default-src 'self'; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'"
+)
+
+
 @bp.get("/demo/article")
-def demo_article() -> str:
+def demo_article() -> ResponseReturnValue:
     """A made-up local news story that embeds the banner exactly as a newsroom would."""
     campaign = services.active_campaign(request.args.get("campaign"))
     return render_template(
@@ -137,7 +146,7 @@ def demo_article() -> str:
         base_url=current_app.config["BASE_URL"],
         campaign=campaign.slug if campaign else None,
         lang=requested_lang(),
-    )
+    ), {"Content-Security-Policy": DEMO_ARTICLE_POLICY}
 
 
 def copy_table() -> dict[str, dict[str, dict[str, str]]]:

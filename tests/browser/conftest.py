@@ -114,19 +114,35 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
-@pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
-    context = browser.new_context(locale="en-US", viewport={"width": 1000, "height": 900})
+@contextmanager
+def policed(context: BrowserContext) -> Iterator[BrowserContext]:
+    """The context, failing the test if any page broke its Content-Security-Policy: a style,
+    script, frame or form our policy blocked is a page that no longer works as built."""
+    refused: list[str] = []
+    context.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     yield context
     context.close()
+    assert not refused, f"the page broke its Content-Security-Policy: {refused}"
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    with policed(
+        browser.new_context(locale="en-US", viewport={"width": 1000, "height": 900})
+    ) as context:
+        yield context
 
 
 @pytest.fixture
 def https_page(browser: Browser) -> Iterator[Page]:
     """A page that accepts the test server's self-signed certificate."""
-    context = browser.new_context(locale="en-US", ignore_https_errors=True)
-    yield context.new_page()
-    context.close()
+    with policed(browser.new_context(locale="en-US", ignore_https_errors=True)) as context:
+        yield context.new_page()
 
 
 @pytest.fixture
@@ -136,6 +152,5 @@ def page(context: BrowserContext) -> Page:
 
 @pytest.fixture
 def no_js_page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(locale="en-US", java_script_enabled=False)
-    yield context.new_page()
-    context.close()
+    with policed(browser.new_context(locale="en-US", java_script_enabled=False)) as context:
+        yield context.new_page()

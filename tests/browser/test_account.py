@@ -67,6 +67,11 @@ def test_sign_in_from_the_email_and_change_the_amount(page, live_server):
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(re.compile(r".*/account/home$"))
     expect(page.locator(".recurring")).to_contain_text("$10.00 every month")
+    page.emulate_media(media="print")  # printed for the donor's records: no header, no forms
+    expect(page.locator(".site-header")).to_be_hidden()
+    expect(page.locator("form").first).to_be_hidden()
+    expect(page.locator(".recurring")).to_be_visible()
+    page.emulate_media(media="screen")
 
     page.get_by_role("link", name="Change, pause or cancel this gift").click()
     page.get_by_label("Amount").fill("15")

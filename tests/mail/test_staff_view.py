@@ -73,3 +73,11 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, path) -> None:
 
 def test_an_unknown_email_is_404(admin_client) -> None:
     assert admin_client.get("/staff/emails/999999").status_code == 404
+
+
+def test_the_emails_inline_styles_apply_in_its_frame_and_no_script_runs(admin_client, outbox_email):
+    """The preview frame inherits the page's policy: inline styles (what mail clients read)
+    are let through on this page only; scripts stay as locked down as anywhere."""
+    policy = admin_client.get(f"/staff/emails/{outbox_email.id}").headers["Content-Security-Policy"]
+    assert "style-src 'self' 'unsafe-inline'" in policy
+    assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy

@@ -1,0 +1,73 @@
+"""Security headers: a strict Content-Security-Policy and no framing on our pages; the banner
+and the demo article keep policies of their own."""
+
+from __future__ import annotations
+
+import pytest
+
+from membership.security import STRIPE_PAGES
+
+
+def directives(header: str) -> dict[str, list[str]]:
+    parsed = {}
+    for part in header.split(";"):
+        name, *sources = part.split()
+        parsed[name] = sources
+    return parsed
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/give", "/thanks?session_id=cs_unknown", "/account/", "/no-such-page"]
+)
+def test_reader_and_donor_pages_load_only_our_own_files_and_are_never_framed(client, path):
+    response = client.get(path)
+    policy = directives(response.headers["Content-Security-Policy"])
+    assert policy["default-src"] == ["'self'"]
+    for kind in ("script-src", "style-src"):
+        assert policy[kind] == ["'self'"]  # no inline script or style, nothing from elsewhere
+    assert policy["object-src"] == ["'none'"] and policy["base-uri"] == ["'none'"]
+    assert policy["frame-ancestors"] == ["'none'"]
+    # The give form and the donor's card update redirect to Stripe's hosted pages.
+    assert policy["form-action"] == ["'self'", *STRIPE_PAGES]
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    ("provider", "script", "connect"),
+    [
+        ("turnstile", ["https://challenges.cloudflare.com"], []),
+        (
+            "hcaptcha",
+            ["https://hcaptcha.com", "https://*.hcaptcha.com"],
+            ["https://*.hcaptcha.com"],
+        ),
+    ],
+)
+def test_a_captcha_widget_may_load_from_its_provider_only(make_app, provider, script, connect):
+    client = make_app(CAPTCHA_PROVIDER=provider, CAPTCHA_SITE_KEY="test-site-key").test_client()
+    policy = directives(client.get("/give").headers["Content-Security-Policy"])
+    assert policy["script-src"] == ["'self'", *script]
+    assert all(origin in policy["frame-src"] for origin in script)
+    assert all(origin in policy["connect-src"] for origin in connect)
+    assert "'unsafe-inline'" not in policy["script-src"] + policy["style-src"]
+
+
+def test_the_banner_may_be_framed_by_any_article_and_loads_nothing(client):
+    response = client.get("/embed/banner")
+    policy = directives(response.headers["Content-Security-Policy"])
+    assert policy["frame-ancestors"] == ["*"] and policy["default-src"] == ["'none'"]
+    assert "X-Frame-Options" not in response.headers
+
+
+def test_the_demo_article_keeps_a_newsrooms_policy(client):
+    policy = directives(client.get("/demo/article").headers["Content-Security-Policy"])
+    assert policy["style-src"] == ["'self'", "'unsafe-inline'"]  # its stylesheet is inline
+    assert "script-src" not in policy and policy["default-src"] == ["'self'"]
+
+
+@pytest.mark.parametrize("path", ["/embed.js", "/healthz", "/static/css/site.css"])
+def test_files_and_json_are_never_sniffed_and_carry_no_page_policy(client, path):
+    response = client.get(path)
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "Content-Security-Policy" not in response.headers
