@@ -60,10 +60,16 @@ def test_the_banner_may_be_framed_by_any_article_and_loads_nothing(client):
     assert "X-Frame-Options" not in response.headers
 
 
-def test_the_demo_article_keeps_a_newsrooms_policy(client):
-    policy = directives(client.get("/demo/article").headers["Content-Security-Policy"])
-    assert policy["style-src"] == ["'self'", "'unsafe-inline'"]  # its stylesheet is inline
+def test_the_demo_article_has_a_strict_newsrooms_policy_which_the_banner_works_under(client):
+    """The banner's browser tests run on this page and fail on any violation."""
+    response = client.get("/demo/article")
+    policy = directives(response.headers["Content-Security-Policy"])
+    [nonce] = [s for s in policy["style-src"] if s.startswith("'nonce-")]
+    assert policy["style-src"] == ["'self'", nonce]  # no 'unsafe-inline'
+    assert f'<style nonce="{nonce[7:-1]}">' in response.get_data(as_text=True)
     assert "script-src" not in policy and policy["default-src"] == ["'self'"]
+    again = client.get("/demo/article").headers["Content-Security-Policy"]
+    assert nonce not in again  # a fresh nonce for every page
 
 
 @pytest.mark.parametrize("path", ["/embed.js", "/healthz", "/static/css/site.css"])

@@ -58,13 +58,22 @@
   var table = COPY[lang || DEFAULT_LANG];
   var copy = has(table, data("campaign")) ? table[data("campaign")] : table[""];
 
-  // Inline styles on the host and a shadow root keep the article's CSS out and ours in.
+  // Styles on the host and a shadow root keep the article's CSS out and ours in. Both go
+  // through the CSSOM, which an article's Content-Security-Policy does not block, as it does
+  // a style attribute or a <style> without its nonce (older browsers get one with the tag's).
   var host = document.createElement("support-banner");
-  host.setAttribute("style", "all:initial;display:block;margin:1.5em 0");
+  host.style.cssText = "all:initial;display:block;margin:1.5em 0";
   var root = host.attachShadow({ mode: "open" });
-  var style = document.createElement("style");
-  if (tag.nonce) { style.nonce = tag.nonce; }
-  style.textContent = CSS;
+  if (root.adoptedStyleSheets && CSSStyleSheet.prototype.replaceSync) {
+    var sheet = new CSSStyleSheet();
+    sheet.replaceSync(CSS);
+    root.adoptedStyleSheets = [sheet];
+  } else {
+    var style = document.createElement("style");
+    if (tag.nonce) { style.nonce = tag.nonce; }
+    style.textContent = CSS;
+    root.appendChild(style);
+  }
   var box = el("aside", "b");
   box.setAttribute("lang", lang || DEFAULT_LANG);
   box.setAttribute("aria-labelledby", "support-banner-headline");
@@ -75,7 +84,6 @@
   box.appendChild(headline);
   box.appendChild(el("p", "t", copy.body));
   box.appendChild(button);
-  root.appendChild(style);
   root.appendChild(box);
   tag.parentNode.insertBefore(host, tag.nextSibling);
 })();

@@ -42,6 +42,9 @@ def test_article_styles_stay_out_of_the_banner(page, live_server):
     color = button.evaluate("el => getComputedStyle(el).color")
     assert "Georgia" not in font and "system-ui" in font
     assert color == "rgb(255, 255, 255)"
+    # The host's own reset and spacing apply too, under the article's strict policy.
+    margin = page.locator("support-banner").evaluate("el => getComputedStyle(el).marginTop")
+    assert margin == "24px"  # 1.5em of the initial 16px, not the article's 19px
 
 
 def test_campaign_copy_and_language_follow_the_tags_data_attributes(page, live_server):
