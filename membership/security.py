@@ -13,11 +13,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response, current_app, request
 
 # Forms post to us; two of them then redirect (303) to Stripe's hosted pages, and Chrome
 # checks form-action on the redirect too. In demo mode the sandbox serves both on our host.
 STRIPE_PAGES = ("https://checkout.stripe.com", "https://billing.stripe.com")
+# Once a browser has reached us over HTTPS, a year of HTTPS only: no later first request in
+# plain HTTP for a network to read or rewrite. Sent on HTTPS only (behind a proxy, set
+# PROXY_COUNT so the app sees the scheme), so a plain-HTTP development server never sets it.
+HSTS = "max-age=31536000"
 # What each CAPTCHA widget needs, from its provider's CSP guidance.
 CAPTCHA_SOURCES: dict[str, dict[str, tuple[str, ...]]] = {
     "turnstile": {
@@ -59,10 +63,12 @@ def init_app(app: Flask) -> None:
 
 
 def protect(response: Response) -> Response:
-    """No content sniffing anywhere; on an HTML page without a policy of its own, ours, and
-    no framing for browsers that predate frame-ancestors."""
+    """No content sniffing anywhere; HTTPS only from then on; on an HTML page without a policy
+    of its own, ours, and no framing for browsers that predate frame-ancestors."""
     headers = response.headers
     headers.setdefault("X-Content-Type-Options", "nosniff")
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", HSTS)
     if "Content-Security-Policy" not in headers and response.mimetype == "text/html":
         headers["Content-Security-Policy"] = current_app.extensions["page_policy"]
         headers.setdefault("X-Frame-Options", "DENY")

@@ -77,3 +77,15 @@ def test_files_and_json_are_never_sniffed_and_carry_no_page_policy(client, path)
     response = client.get(path)
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "Content-Security-Policy" not in response.headers
+
+
+def test_over_https_browsers_are_told_to_stay_on_https(client):
+    secure = client.get("/", base_url="https://give.example.org")
+    assert secure.headers["Strict-Transport-Security"] == "max-age=31536000"
+    assert "Strict-Transport-Security" not in client.get("/").headers  # plain-HTTP development
+
+
+def test_behind_a_proxy_the_forwarded_scheme_counts(make_app):
+    client = make_app(PROXY_COUNT=1).test_client()
+    response = client.get("/give", headers={"X-Forwarded-Proto": "https"})
+    assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
