@@ -209,5 +209,6 @@ def completed_checkout(session_id: str) -> Completed | None:
     return Completed(
         money=Money(session.amount_total, session.currency.upper()),
         frequency=frequency,
-        paid=session.status == "complete",
+        # Complete is not paid: a bank debit completes Checkout while the bank has yet to answer.
+        paid=session.status == "complete" and session.payment_status != "unpaid",
     )

@@ -83,8 +83,10 @@ class Sandbox:
         card: str = "4242424242424242",
         email: str = "reader@example.com",
         name: str | None = None,
+        iban: str | None = None,
     ) -> Obj:
-        """Complete a Checkout Session as the hosted page would (raises StripeError on decline)."""
+        """Complete a Checkout Session as the hosted page would (raises StripeError on decline);
+        with a test `iban`, by SEPA Direct Debit, settled when the clock passes SETTLE_SECONDS."""
         with self.store.lock:
             session = payments.complete_checkout(
                 self.store,
@@ -92,6 +94,7 @@ class Sandbox:
                 email,
                 name,
                 card.replace(" ", ""),
+                iban.replace(" ", "") if iban else None,
             )
         self.webhooks.flush()
         return session

@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from membership.sandbox import bank_debits, cards, objects
 from membership.sandbox import billing_objects as bo
-from membership.sandbox import cards, objects
 from membership.sandbox import payment_objects as po
 from membership.sandbox.errors import StripeError
 from membership.sandbox.store import DAY, Obj, Store
@@ -233,6 +233,8 @@ def advance(store: Store, to: int) -> None:
             renew(store, obj)
         elif kind == "retry":
             pay_invoice(store, obj)
+        elif kind == "settle":
+            bank_debits.settle(store, obj)
         else:
             store.update(obj, {"status": "expired"})
             store.emit("checkout.session.expired", obj)
@@ -250,4 +252,4 @@ def _due_actions(store: Store) -> list[tuple[int, str, str, Obj]]:
     for session in store.all("checkout.session"):
         if session["status"] == "open":
             actions.append((session["expires_at"], session["id"], "expire", session))
-    return actions
+    return actions + bank_debits.due(store)

@@ -132,6 +132,25 @@ def payment_method(store: Store, card_number: str, email: str | None, name: str 
     }
 
 
+def bank_debit_method(store: Store, iban: str, email: str | None, name: str | None) -> Obj:
+    """A SEPA Direct Debit payment method for a test IBAN (the sandbox's only bank debit)."""
+    pm = payment_method(store, iban, email, name)
+    del pm["card"]
+    pm.update(type="sepa_debit", sepa_debit=sepa_details(iban))
+    return pm
+
+
+def sepa_details(iban: str) -> Obj:
+    return {
+        "bank_code": iban[4:12],
+        "branch_code": "",
+        "country": iban[:2],
+        "fingerprint": f"Sbx{iban[-8:]}",
+        "generated_from": {"charge": None, "setup_attempt": None},
+        "last4": iban[-4:],
+    }
+
+
 def card_details(card_number: str) -> Obj:
     return {
         "brand": "visa",

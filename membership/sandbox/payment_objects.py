@@ -62,7 +62,10 @@ def checkout_session(
         "payment_method_collection": "always",
         "payment_method_configuration_details": None,
         "payment_method_options": {},
-        "payment_method_types": ["card"],
+        # Dynamic payment methods, as a newsroom in the euro area would have them: bank debit too.
+        "payment_method_types": ["card", "sepa_debit"]
+        if mode == "payment" and currency == "eur"
+        else ["card"],
         "payment_status": "unpaid",
         "permissions": None,
         "phone_number_collection": {"enabled": False},

@@ -4,23 +4,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from membership.sandbox import billing, cards, objects
+from membership.sandbox import bank_debits, billing, cards, objects
 from membership.sandbox import payment_objects as po
 from membership.sandbox.errors import StripeError
 from membership.sandbox.store import Obj, Store, public
 
 
-def complete_checkout(store: Store, session: Obj, email: str, name: str | None, card: str) -> Obj:
-    """Pay an open session as the hosted page does; a decline raises and leaves it open."""
+def complete_checkout(
+    store: Store, session: Obj, email: str, name: str | None, card: str, iban: str | None = None
+) -> Obj:
+    """Pay an open session as the hosted page does, by card or (`iban`) by SEPA Direct Debit,
+    which completes it unpaid until the bank answers; a decline raises and leaves it open."""
     if session["status"] != "open":
         raise StripeError(
             "This Checkout Session is no longer open.", code="checkout_session_not_open"
         )
-    decline = cards.decline_for(card)
+    if iban is not None:
+        bank_debits.check(session, iban)
+    decline = None if iban else cards.decline_for(card)
     if decline:
         raise StripeError.card_declined(decline[0], decline[1], None)
     customer = _customer_for(store, session, email, name)
-    pm = store.add(objects.payment_method(store, card, email, name))
+    pm = store.add(
+        objects.bank_debit_method(store, iban, email, name)
+        if iban
+        else objects.payment_method(store, card, email, name)
+    )
     if customer:
         pm["customer"] = customer["id"]
         store.emit("payment_method.attached", pm)
@@ -50,11 +59,14 @@ def complete_checkout(store: Store, session: Obj, email: str, name: str | None, 
             )
         )
         store.emit("payment_intent.created", intent)
-        cards.charge(store, intent, pm)
+        if iban:
+            bank_debits.debit(store, intent, pm)
+        else:
+            cards.charge(store, intent, pm)
         session["payment_intent"] = intent["id"]
     session.update(
         status="complete",
-        payment_status="paid",
+        payment_status="unpaid" if iban else "paid",
         customer=customer and customer["id"],
         customer_details={
             "address": None,

@@ -345,3 +345,15 @@ def test_gifts_are_credited_only_to_the_campaign_the_link_named(client, sandbox)
     give(client, campaign="unknown", submission="2" * 32)
     give(client, campaign="spring", submission="3" * 32)
     assert [a.campaign_id for a in attempts()] == [None, None, running.id]
+
+
+def test_thank_you_for_a_bank_debit_still_processing_says_not_yet_then_thanks(client, sandbox):
+    """A SEPA Direct Debit completes Checkout unpaid: no thanks for money that may not come."""
+    location = give(client, frequency="one_off", amount="25", currency="EUR").headers["Location"]
+    session_id = location.rsplit("/", 1)[1]
+    sandbox.pay(session_id, iban="DE89370400440532013000", email="reader@example.org")
+    html = client.get(f"/thanks?session_id={session_id}").get_data(as_text=True)
+    assert "Almost there" in html and "Thank you!" not in html
+    sandbox.advance(days=1)  # the bank answers
+    html = client.get(f"/thanks?session_id={session_id}").get_data(as_text=True)
+    assert "Thank you!" in html and "€25.00" in html

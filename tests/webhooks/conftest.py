@@ -27,6 +27,9 @@ from membership.sandbox.webhooks import sign
 from tests.factories import make_checkout_attempt
 
 DECLINING_CARD = "4000000000000341"  # attaches, then every charge is declined
+# Stripe's SEPA Direct Debit test IBANs: paid, and refused, when the bank answers.
+GOOD_IBAN = "DE89370400440532013000"
+FAILING_IBAN = "DE62370400440532013001"
 
 
 @pytest.fixture

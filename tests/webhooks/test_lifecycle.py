@@ -17,7 +17,15 @@ from membership.models import (
     SubscriptionStatus,
 )
 from tests.factories import make_campaign
-from tests.webhooks.conftest import DECLINING_CARD, giving_of, one, rows, stripe_forgets
+from tests.webhooks.conftest import (
+    DECLINING_CARD,
+    FAILING_IBAN,
+    GOOD_IBAN,
+    giving_of,
+    one,
+    rows,
+    stripe_forgets,
+)
 
 ARTICLE = "https://news.example/2026/11/budget-investigation"
 
@@ -204,3 +212,43 @@ def test_webhook_logs_carry_no_email_addresses(app, sandbox, checkout, caplog):
     lines = [JsonFormatter().format(record) for record in caplog.records]
     assert any("event handler failed" in line for line in lines)
     assert not [line for line in lines if "private.person" in line or "example.org" in line]
+
+
+def test_a_bank_debit_gift_is_recorded_when_the_bank_pays(sandbox, checkout):
+    """SEPA Direct Debit: Checkout completes before the money moves. The reader becomes a
+    member with no gift; the gift, its fee and the receipt come with async_payment_succeeded."""
+    session, _attempt = checkout("one_off", 2500, "EUR", newsletter_consent=True)
+    sandbox.pay(session.id, iban=GOOD_IBAN, email="reader@example.org")
+    member = one(Member)
+    assert member.status == MemberStatus.NONE and member.newsletter_consent
+    assert one(CheckoutAttempt).state == "completed"
+    assert rows(Donation) == [] and rows(OutboxEmail) == []
+
+    sandbox.advance(days=1)  # the bank pays
+    donation = one(Donation)
+    assert (donation.kind, donation.status) == (DonationKind.ONE_OFF, DonationStatus.SUCCEEDED)
+    assert (donation.amount, donation.currency) == (2500, "EUR")
+    assert donation.fee and donation.net == 2500 - donation.fee
+    assert donation.checkout_attempt_id == one(CheckoutAttempt).id
+    assert one(Member).status == MemberStatus.ACTIVE
+    [receipt] = rows(OutboxEmail)
+    assert receipt.template == "receipt"
+    assert receipt.dedupe_key == f"receipt:{donation.stripe_payment_intent_id}"
+    assert [g.kept for g in giving_of(member.id)] == [2500]
+
+
+def test_a_bank_debit_the_bank_refuses_records_no_gift_and_tells_the_reader(sandbox, checkout):
+    from membership.extensions import db
+    from membership.mail.render import render
+
+    session, _attempt = checkout("one_off", 2500, "EUR")
+    sandbox.pay(session.id, iban=FAILING_IBAN, email="reader@example.org")
+    sandbox.advance(days=1)  # the bank refuses
+    assert rows(Donation) == []
+    assert one(Member).status == MemberStatus.NONE
+    [email] = rows(OutboxEmail)
+    intent_id = stripe_api.retrieve_checkout(session.id).payment_intent
+    assert (email.template, email.dedupe_key) == ("payment_failed", f"payment_failed:{intent_id}")
+    text = render(db.session.get(OutboxEmail, email.id), preview=True).text
+    assert "did not go through, so no money was taken" in text
+    assert "/give" in text  # a way to try again
