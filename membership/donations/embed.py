@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import secrets
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -140,9 +141,13 @@ def demo_article() -> ResponseReturnValue:
     """
     campaign = services.active_campaign(request.args.get("campaign"))
     nonce = secrets.token_urlsafe(16)
+    # The page loads the script from BASE_URL, as an article loads it from our host: that
+    # origin is allowed by name (it is not this page's own when browsed by another address).
+    base = urlsplit(current_app.config["BASE_URL"])
     policy = (
-        f"default-src 'self'; style-src 'self' 'nonce-{nonce}'; object-src 'none'; "
-        "base-uri 'none'; frame-ancestors 'none'"
+        f"default-src 'self'; script-src 'self' {base.scheme}://{base.netloc}; "
+        f"style-src 'self' 'nonce-{nonce}'; object-src 'none'; base-uri 'none'; "
+        "frame-ancestors 'none'"
     )
     return render_template(
         "demo/article.html",

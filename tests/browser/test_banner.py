@@ -63,3 +63,11 @@ def test_campaign_copy_and_language_follow_the_tags_data_attributes(page, live_s
     page.wait_for_url(re.compile(r".*/give\?.*"))
     expect(page.locator("input[name=campaign]")).to_have_value("spring")
     expect(page.locator("html")).to_have_attribute("lang", "ru")
+
+
+def test_the_demo_article_shows_the_banner_when_browsed_by_another_name(page, live_server):
+    """BASE_URL names 127.0.0.1; a visit by "localhost" still loads the script from there,
+    as an article on another site does, and its policy lets it."""
+    other_name = live_server.url.replace("127.0.0.1", "localhost")
+    page.goto(f"{other_name}/demo/article")
+    expect(page.locator("support-banner").get_by_role("link")).to_be_visible()
