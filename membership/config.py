@@ -57,6 +57,22 @@ def env_tiers(name: str, default: str) -> list[tuple[str, int]]:
     return sorted(tiers, key=lambda tier: tier[1])
 
 
+def env_rates(name: str) -> dict[str, float]:
+    """ "JPY=1.5,KRW=14" -> {"JPY": 1.5, "KRW": 14.0}: positive numbers per currency."""
+    rates = {}
+    for currency, value in env_map(name).items():
+        try:
+            rate = float(value)
+        except ValueError:
+            rate = 0.0
+        if not rate > 0:
+            raise ConfigError(
+                f"{name} entries look like KRW=14 (a positive number), got {value!r}."
+            )
+        rates[currency] = rate
+    return rates
+
+
 def env_map(name: str, default: str = "") -> dict[str, str]:
     """ "USD=3,JPY=500" -> {"USD": "3", "JPY": "500"}."""
     pairs = (part.partition("=") for part in env_list(name, default))
@@ -133,6 +149,9 @@ class Config:
     ONE_OFF_ACTIVE_MONTHS = env_int("ONE_OFF_ACTIVE_MONTHS", 12)
     # "name:minimum" pairs: annualised giving in minor units (no FX conversion between currencies).
     MEMBER_TIERS = env_tiers("MEMBER_TIERS", "supporter:1,sustainer:6000,patron:25000")
+    # Minor units of a currency worth one minor unit of the tiers' amounts (DEFAULT_CURRENCY's),
+    # e.g. "KRW=14,JPY=1.5"; an unlisted currency counts one for one, as cents and yen about do.
+    MEMBER_TIER_RATES = env_rates("MEMBER_TIER_RATES")
     # Webhooks: signatures older than this are refused (Stripe's own default is 300 s).
     STRIPE_WEBHOOK_TOLERANCE = env_int("STRIPE_WEBHOOK_TOLERANCE", 300)
     # `flask stripe reconcile` looks back at most this far: Stripe keeps events for 30 days.

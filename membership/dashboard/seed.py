@@ -16,7 +16,7 @@ from membership.dashboard import rollups
 from membership.dashboard.seed_data import Ids, Rows, Story
 from membership.extensions import db
 from membership.members import giving
-from membership.members.services import tier_for
+from membership.members.services import tier_for, tier_units
 from membership.models import Campaign, Frequency
 
 ATTRIBUTION = ("campaign_id", "article_url", "utm_source")
@@ -50,6 +50,11 @@ class SeedRefused(click.ClickException):
     """Seeding would be unsafe here; the message says why."""
 
 
+def seeded_tier(annual: int, currency: str) -> str | None:
+    """The tier for a seeded member's annual giving in one currency, as recompute finds it."""
+    return tier_for(round(tier_units(annual, currency)))
+
+
 def seed(members: int, seed_value: int = 1, force: bool = False) -> dict[str, int]:
     """Insert `members` members with three years of gifts; returns rows added per table."""
     if current_app.config.get("ENV_NAME") == "production":
@@ -60,7 +65,9 @@ def seed(members: int, seed_value: int = 1, force: bool = False) -> dict[str, in
     rng = random.Random(seed_value)  # noqa: S311 (made-up data, not security)
     # Midnight today: the same seed gives the same data all day long.
     now = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    story = Story(rng, now, campaign_ids(now), tier_for)
+    story = Story(
+        rng, now, campaign_ids(now), lambda annual, cur: tier_for(round(tier_units(annual, cur)))
+    )
     ids = Ids(
         **{table: next_id(table) for table in COLUMNS if table != "member"},
         member=next_id("member"),

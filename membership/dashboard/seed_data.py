@@ -58,7 +58,7 @@ class Story:
         rng: random.Random,
         now: datetime,
         campaigns: list[int],
-        tier_for: Callable[[int], str | None],
+        tier_for: Callable[[int, str], str | None],  # annual minor units, currency
     ) -> None:
         self.rng, self.now, self.campaigns, self.tier_for = rng, now, campaigns, tier_for
         self.start = now - timedelta(days=365 * YEARS)
@@ -115,7 +115,7 @@ class Story:
             (member_id, f"{rng.getrandbits(128):032x}", f"{first}.{last}.{member_id}@example.org",
              f"{first.title()} {last.title()}" if rng.random() < 0.6 else None,
              f"cus_demo{member_id:08d}", "ru" if rng.random() < 0.15 else "en", consent,
-             joined if consent else None, status, self.tier_for(annual), active_until,
+             joined if consent else None, status, self.tier_for(annual, currency), active_until,
              joined, joined)
         )  # fmt: skip
         rows.checkout_attempt.append(

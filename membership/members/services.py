@@ -52,12 +52,13 @@ REVERSED = {DonationStatus.REFUNDED, DonationStatus.DISPUTE_LOST, DonationStatus
 MEMBER_BY_CUSTOMER_OR_EMAIL = select(Member).where(
     or_(Member.stripe_customer_id == bindparam("customer_id"), Member.email == bindparam("email"))
 )
-# What status and tier derive from, as (status, amount, interval, paid_at) rows: a NULL
-# interval marks a counted one-off gift, a NULL paid_at a recurring gift.
+# What status and tier derive from, as (status, amount, currency, interval, paid_at) rows: a
+# NULL interval marks a counted one-off gift, a NULL paid_at a recurring gift.
 GIFTS: CompoundSelect[Any] = union_all(
     select(
         type_coerce(Donation.status, String),
         Donation.amount - Donation.amount_refunded,
+        Donation.currency,
         null(),
         Donation.paid_at,
     ).where(
@@ -68,6 +69,7 @@ GIFTS: CompoundSelect[Any] = union_all(
     select(
         type_coerce(RecurringDonation.status, String),
         RecurringDonation.amount,
+        RecurringDonation.currency,
         type_coerce(RecurringDonation.interval, String),
         null(),
     ).where(RecurringDonation.member_id == bindparam("member_id")),
@@ -194,33 +196,41 @@ def add_months(moment: datetime, months: int) -> datetime:
 class Gifts:
     """What status and tier derive from: every recurring gift, and the one-off gifts that count."""
 
-    recurring: list[tuple[SubscriptionStatus, int, Interval]]  # status, amount, interval
-    one_offs: list[tuple[datetime, int]]  # paid_at, amount net of refunds
+    recurring: list[tuple[SubscriptionStatus, int, str, Interval]]  # status, amount, currency, ..
+    one_offs: list[tuple[datetime, int, str]]  # paid_at, amount net of refunds, currency
 
 
 def gifts_of(member_id: int) -> Gifts:
     """A member's gifts in one query: a UNION of recurring gifts and counted one-off gifts."""
     gifts = Gifts([], [])
-    for status, amount, interval, paid_at in db.session.execute(GIFTS, {"member_id": member_id}):
+    rows = db.session.execute(GIFTS, {"member_id": member_id})
+    for status, amount, currency, interval, paid_at in rows:
         if interval is None:
-            gifts.one_offs.append((paid_at, amount))
+            gifts.one_offs.append((paid_at, amount, currency))
         else:
-            gifts.recurring.append((SubscriptionStatus(status), amount, Interval(interval)))
+            gifts.recurring.append(
+                (SubscriptionStatus(status), amount, currency, Interval(interval))
+            )
     return gifts
 
 
 def annual_amount(gifts: Gifts, now: datetime) -> int:
-    """Live recurring gifts annualised plus last year's one-off gifts, net of refunds.
-
-    Plain minor units whatever the currency: no FX conversion (cents for USD/EUR/GBP, yen for
-    JPY, which happen to be of a similar size).
-    """
-    total = 0
-    for status, amount, interval in gifts.recurring:
+    """Live recurring gifts annualised plus last year's one-off gifts, net of refunds, in the
+    tiers' units (tier_units: no live FX, a configured rate per currency)."""
+    total = 0.0
+    for status, amount, currency, interval in gifts.recurring:
         if status in LIVE | AT_RISK:
-            total += amount * (12 if interval == Interval.MONTH else 1)
+            total += tier_units(amount * (12 if interval == Interval.MONTH else 1), currency)
     year_ago = now - timedelta(days=365)
-    return total + sum(net for paid_at, net in gifts.one_offs if paid_at >= year_ago)
+    total += sum(
+        tier_units(net, cur) for paid_at, net, cur in gifts.one_offs if paid_at >= year_ago
+    )
+    return round(total)
+
+
+def tier_units(amount: int, currency: str) -> float:
+    """Minor units of `currency` as minor units of the tiers' amounts (MEMBER_TIER_RATES)."""
+    return amount / current_app.config["MEMBER_TIER_RATES"].get(currency.upper(), 1)
 
 
 def tier_for(amount: int) -> str | None:
@@ -234,12 +244,12 @@ def tier_for(amount: int) -> str | None:
 
 def one_off_active_until(gifts: Gifts) -> datetime | None:
     months = current_app.config["ONE_OFF_ACTIVE_MONTHS"]
-    paid = [paid_at for paid_at, _ in gifts.one_offs]
+    paid = [paid_at for paid_at, _, _ in gifts.one_offs]
     return add_months(max(paid), months) if paid else None
 
 
 def status_for(gifts: Gifts, active_until: datetime | None, now: datetime) -> MemberStatus:
-    statuses = {status for status, _, _ in gifts.recurring}
+    statuses = {status for status, *_ in gifts.recurring}
     if statuses & LIVE:
         return MemberStatus.ACTIVE
     if active_until is not None and active_until > now:

@@ -65,6 +65,28 @@ def test_tiers_compare_minor_units_without_fx(app):
     assert services.recompute(member, NOW).tier == "sustainer"
 
 
+def test_a_currency_counts_at_its_configured_rate_and_gifts_in_several_add_up(app):
+    """₩10,000 a month is about $7: not a patron's $250 a year, once KRW has its rate."""
+    member = make_member()
+    make_recurring(member, amount=10_000, currency="KRW", interval=Interval.MONTH)
+    assert services.recompute(member, NOW).tier == "patron"  # 120,000 won as 120,000 cents
+    app.config["MEMBER_TIER_RATES"] = {"KRW": 14.0}
+    assert services.recompute(member, NOW).tier == "sustainer"  # 8,571: over 6,000
+    make_donation(member, amount=16_500, currency="USD", paid_at=NOW)
+    assert services.recompute(member, NOW).tier == "patron"  # and $165 more: over 25,000
+
+
+@pytest.mark.parametrize("value", ["KRW=0", "KRW=-3", "KRW=many"])
+def test_a_tier_rate_must_be_a_positive_number(monkeypatch, value):
+    from membership.config import ConfigError, env_rates
+
+    monkeypatch.setenv("MEMBER_TIER_RATES", value)
+    with pytest.raises(ConfigError, match="MEMBER_TIER_RATES"):
+        env_rates("MEMBER_TIER_RATES")
+    monkeypatch.setenv("MEMBER_TIER_RATES", "krw=14, JPY=1.5")
+    assert env_rates("MEMBER_TIER_RATES") == {"KRW": 14.0, "JPY": 1.5}
+
+
 def test_one_off_gift_keeps_a_member_active_for_the_configured_months(app):
     app.config["ONE_OFF_ACTIVE_MONTHS"] = 6
     member = make_member()
