@@ -102,6 +102,12 @@ class Config:
     STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET") or None
     # Only for pointing the real Stripe library at a stand-in server (the sandbox, stripe-mock).
     STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE") or None
+    # Where Stripe's hosted Checkout and Billing portal pages live; the give form and the card
+    # update redirect there, and each page's policy lets its forms go nowhere else. Add your
+    # own domain if Stripe serves Checkout on one (a custom domain).
+    STRIPE_HOSTED_ORIGINS = env_list(
+        "STRIPE_HOSTED_ORIGINS", "https://checkout.stripe.com,https://billing.stripe.com"
+    )
     # Demo mode only: POST the sandbox's webhooks here instead of handing them over in-process.
     SANDBOX_WEBHOOK_URL = os.environ.get("SANDBOX_WEBHOOK_URL") or None
     STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 2)

@@ -15,9 +15,6 @@ from typing import Any
 
 from flask import Flask, Response, current_app, request
 
-# Forms post to us; two of them then redirect (303) to Stripe's hosted pages, and Chrome
-# checks form-action on the redirect too. In demo mode the sandbox serves both on our host.
-STRIPE_PAGES = ("https://checkout.stripe.com", "https://billing.stripe.com")
 # Once a browser has reached us over HTTPS, a year of HTTPS only: no later first request in
 # plain HTTP for a network to read or rewrite. Sent on HTTPS only (behind a proxy, set
 # PROXY_COUNT so the app sees the scheme), so a plain-HTTP development server never sets it.
@@ -46,7 +43,9 @@ def page_policy(config: Mapping[str, Any], **extra: tuple[str, ...]) -> str:
         "frame-src": ("'self'",),
         "object-src": ("'none'",),
         "base-uri": ("'none'",),
-        "form-action": ("'self'", *STRIPE_PAGES),
+        # Forms post to us; two then redirect (303) to Stripe's hosted pages, and browsers
+        # check form-action on the redirect too. In demo mode the sandbox serves both here.
+        "form-action": ("'self'", *config.get("STRIPE_HOSTED_ORIGINS", ())),
         "frame-ancestors": ("'none'",),
     }
     captcha = CAPTCHA_SOURCES.get(config.get("CAPTCHA_PROVIDER") or "", {})

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from membership.security import STRIPE_PAGES
-
 
 def directives(header: str) -> dict[str, list[str]]:
     parsed = {}
@@ -28,7 +26,8 @@ def test_reader_and_donor_pages_load_only_our_own_files_and_are_never_framed(cli
     assert policy["object-src"] == ["'none'"] and policy["base-uri"] == ["'none'"]
     assert policy["frame-ancestors"] == ["'none'"]
     # The give form and the donor's card update redirect to Stripe's hosted pages.
-    assert policy["form-action"] == ["'self'", *STRIPE_PAGES]
+    stripe_pages = ["https://checkout.stripe.com", "https://billing.stripe.com"]
+    assert policy["form-action"] == ["'self'", *stripe_pages]
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
 
@@ -90,3 +89,9 @@ def test_behind_a_proxy_the_forwarded_scheme_counts(make_app):
     client = make_app(PROXY_COUNT=1).test_client()
     response = client.get("/give", headers={"X-Forwarded-Proto": "https"})
     assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
+
+
+def test_checkout_on_a_custom_domain_is_named_in_the_policy(make_app):
+    client = make_app(STRIPE_HOSTED_ORIGINS=["https://pay.newsroom.example"]).test_client()
+    policy = directives(client.get("/give").headers["Content-Security-Policy"])
+    assert policy["form-action"] == ["'self'", "https://pay.newsroom.example"]
