@@ -92,14 +92,11 @@ class Limiter(flask_limiter.Limiter):
         super().init_app(app)
         # Its after_request and teardown hooks read and reset a per-request record of the
         # limits checked, which an unlimited view never makes: a tenth of a reader page's work.
-        app.after_request_funcs[None] = [
-            self._unless_unlimited(hook) if self._owns(hook) else hook
-            for hook in app.after_request_funcs.get(None, [])
-        ]
-        app.teardown_request_funcs[None] = [
-            self._unless_unlimited(hook) if self._owns(hook) else hook
-            for hook in app.teardown_request_funcs.get(None, [])
-        ]
+        for hooks in (app.after_request_funcs, app.teardown_request_funcs):
+            hooks[None] = [
+                self._unless_unlimited(hook) if self._owns(hook) else hook
+                for hook in hooks.get(None, [])
+            ]
 
     def _owns(self, hook: Callable[..., Any]) -> bool:
         """Flask-Limiter's own hooks: a partial of this limiter, or a bound method of it."""
