@@ -195,8 +195,8 @@ def export(database_url: str) -> list[Row]:
     two runs each, alternating, since the machine is shared."""
     baseline_sql = (
         "SELECT d.id, m.public_id, d.paid_at, d.kind, d.status, d.amount, d.currency,"
-        " d.amount_refunded, d.fee, d.net, d.settlement_currency, c.slug, d.article_url,"
-        " d.utm_source, d.utm_medium, d.utm_campaign"
+        " d.amount_refunded, d.fee_covered, d.fee, d.net, d.settlement_currency, c.slug,"
+        " d.article_url, d.utm_source, d.utm_medium, d.utm_campaign"
         " FROM donation d JOIN member m ON m.id = d.member_id"
         " LEFT OUTER JOIN campaign c ON c.id = d.campaign_id ORDER BY d.paid_at, d.id"
     )

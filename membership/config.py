@@ -73,6 +73,36 @@ def env_rates(name: str) -> dict[str, float]:
     return rates
 
 
+def env_basis_points(name: str, default: str) -> int:
+    """ "2.9" (percent, at most two decimals, under 20) -> 290 basis points."""
+    value = os.environ.get(name, default).strip().rstrip("%") or "0"
+    whole, _, decimals = value.partition(".")
+    if not (whole or "0").isdigit() or not (decimals == "" or decimals.isdigit()):
+        raise ConfigError(f"{name} is a percentage like 2.9, got {value!r}.")
+    if len(decimals) > 2 or int(whole or "0") >= 20:
+        raise ConfigError(
+            f"{name} is a percentage under 20 with at most two decimals, got {value!r}."
+        )
+    return int(whole or "0") * 100 + int(decimals.ljust(2, "0"))
+
+
+def env_minor_units(name: str, default: str) -> dict[str, int]:
+    """ "USD=0.30,JPY=40" (major units) -> {"USD": 30, "JPY": 40}: whole minor units."""
+    from membership.money import Money, MoneyError
+
+    found = {}
+    for currency, value in env_map(name, default).items():
+        try:
+            found[currency] = Money.from_major(value, currency).amount
+        except MoneyError as exc:
+            raise ConfigError(
+                f"{name} entries look like USD=0.30, got {currency}={value}."
+            ) from exc
+        if found[currency] < 0:
+            raise ConfigError(f"{name} amounts cannot be negative, got {currency}={value}.")
+    return found
+
+
 def env_map(name: str, default: str = "") -> dict[str, str]:
     """ "USD=3,JPY=500" -> {"USD": "3", "JPY": "500"}."""
     pairs = (part.partition("=") for part in env_list(name, default))
@@ -134,6 +164,13 @@ class Config:
     # zero-decimal currencies). A minimum makes the form useless for testing stolen cards.
     AMOUNT_MIN = env_map("AMOUNT_MIN")
     AMOUNT_MAX = env_map("AMOUNT_MAX")
+    # The form's offer to cover the card fees: what is added so that, once the processor takes
+    # COVER_FEES_PERCENT of the total plus COVER_FEES_FIXED (major units, per currency), the
+    # newsroom keeps the whole gift. Stripe's standard US card price by default; set yours.
+    # COVER_FEES=off hides the offer.
+    COVER_FEES = env_bool("COVER_FEES", True)
+    COVER_FEES_PERCENT = env_basis_points("COVER_FEES_PERCENT", "2.9")
+    COVER_FEES_FIXED = env_minor_units("COVER_FEES_FIXED", "USD=0.30,EUR=0.25,GBP=0.20")
     # Flask-Limiter strings. Per client address, and for all clients together.
     CHECKOUT_RATE_LIMIT = os.environ.get("CHECKOUT_RATE_LIMIT", "5 per 10 minutes")
     CHECKOUT_GLOBAL_RATE_LIMIT = os.environ.get("CHECKOUT_GLOBAL_RATE_LIMIT", "120 per minute")
@@ -226,6 +263,9 @@ class TestConfig(Config):
     CACHE_SECONDS = 0  # tests see every change at once; test_cache.py turns it on
     AMOUNT_MIN: dict[str, str] = {}
     AMOUNT_MAX: dict[str, str] = {}
+    COVER_FEES = True
+    COVER_FEES_PERCENT = 290
+    COVER_FEES_FIXED = {"USD": 30, "EUR": 25, "GBP": 20}
     CHECKOUT_RATE_LIMIT = "5 per 10 minutes"
     CHECKOUT_GLOBAL_RATE_LIMIT = "120 per minute"
     CAPTCHA_PROVIDER = None

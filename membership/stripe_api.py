@@ -276,6 +276,9 @@ def update_subscription_price(
     }
     params = {
         "items": [{"id": item["id"], "price_data": price_data, "quantity": 1}],
+        # The donor chose a new amount outright: the old one's covered fee no longer applies
+        # (an empty string is how Stripe's API unsets a metadata key).
+        "metadata": {"fee_covered": ""},
         # A donation is not a service used part-way: the new amount starts next period.
         "proration_behavior": "none",
     }

@@ -43,12 +43,13 @@ MEMBER_COLUMNS: dict[str, tuple[Any, Callable[[Any], sa.ColumnElement[str]]]] = 
 }
 DONATION_HEADER = (
     "donation_id", "member", "paid_at", "kind", "status", "amount", "currency",
-    "amount_refunded", "fee", "net", "settlement_currency", "campaign", "article_url",
+    "amount_refunded", "fee_covered", "fee", "net", "settlement_currency", "campaign",
+    "article_url",
     "utm_source", "utm_medium", "utm_campaign",
 )  # fmt: skip
 DONATION_COLUMNS = (
     Donation.id, Donation.paid_at, Donation.kind, Donation.status, Donation.amount,
-    Donation.currency, Donation.amount_refunded, Donation.fee, Donation.net,
+    Donation.currency, Donation.amount_refunded, Donation.fee_covered, Donation.fee, Donation.net,
     Donation.settlement_currency, Donation.article_url, Donation.utm_source,
     Donation.utm_medium, Donation.utm_campaign,
 )  # fmt: skip
@@ -148,6 +149,7 @@ def donation_row(row: Any) -> list[Any]:
         gift["id"], gift["public_id"], gift["paid_at"], gift["kind"], gift["status"],
         major(gift["amount"], gift["currency"]), gift["currency"],
         major(gift["amount_refunded"], gift["currency"]),
+        major(gift["fee_covered"], gift["currency"]),
         major(gift["fee"], settled), major(gift["net"], settled), settled if known else "",
         gift["slug"], gift["article_url"], gift["utm_source"], gift["utm_medium"],
         gift["utm_campaign"],
@@ -162,6 +164,7 @@ def donation_cells() -> Sequence[sa.ColumnElement[str]]:
         text_cell(Donation.kind), text_cell(Donation.status),
         major_cell(Donation.amount, Donation.currency), text_cell(Donation.currency),
         major_cell(Donation.amount_refunded, Donation.currency),
+        major_cell(Donation.fee_covered, Donation.currency),
         major_cell(Donation.fee, settled), major_cell(Donation.net, settled),
         text_cell(sa.case((Donation.fee.is_not(None), settled))),
         text_cell(Campaign.slug), text_cell(Donation.article_url), text_cell(Donation.utm_source),

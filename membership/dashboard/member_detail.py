@@ -40,6 +40,9 @@ def timeline(member: Member) -> list[Event]:
         source = gift.article_url or (gift.campaign.name if gift.campaign else "")
         kind = "monthly/annual" if gift.recurring_donation_id else "one-off"
         text = f"{gift.money.format('en')} {kind} gift, {gift.status.value}"
+        if gift.fee_covered:
+            covered = Money(gift.fee_covered, gift.currency).format("en")
+            text += f" (of which {covered} for the fees)"
         events.append(Event(gift.paid_at, "gift", text + (f" — from {source}" if source else "")))
         if gift.amount_refunded and gift.refunded_at:
             refunded = Money(gift.amount_refunded, gift.currency).format("en")

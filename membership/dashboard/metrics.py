@@ -126,6 +126,8 @@ class GiftGroup:
     fee_gifts: int
     fees: int
     net: int
+    covered_gifts: int  # readers added the card fees
+    covered: int  # what they added
 
     @property
     def gross(self) -> int:
@@ -222,6 +224,34 @@ def summarise_fees(groups: list[GiftGroup]) -> list[FeeTotals]:
     return [
         FeeTotals(currency, known, Money(fees, currency), Money(net, currency))
         for currency, (known, fees, net) in sorted(sums.items())
+    ]
+
+
+@dataclass(frozen=True)
+class CoveredFees:
+    currency: str
+    gifts: int  # all counted gifts in the currency
+    covered_gifts: int  # of which the reader added the card fees
+    covered: Money  # what they added
+
+    @property
+    def share(self) -> int:
+        """Percent of the gifts, rounded half up."""
+        return rounded(Decimal(100 * self.covered_gifts) / self.gifts) if self.gifts else 0
+
+
+def summarise_covered(groups: list[GiftGroup]) -> list[CoveredFees]:
+    """Per gift currency: how many readers covered the card fees, and what they added."""
+    sums: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for group in groups:
+        totals = sums[group.currency]
+        totals[0] += group.gifts
+        totals[1] += group.covered_gifts
+        totals[2] += group.covered
+    return [
+        CoveredFees(currency, gifts, covered_gifts, Money(covered, currency))
+        for currency, (gifts, covered_gifts, covered) in sorted(sums.items())
+        if covered_gifts
     ]
 
 

@@ -33,6 +33,7 @@ def figures(period: metrics.Period, now: datetime) -> dict[str, Any]:
     return {
         "raised": raised,
         "fees": metrics.summarise_fees(gifts),
+        "covered": metrics.summarise_covered(gifts),
         "medians": metrics.medians(gifts),
         "recurring": metrics_growth.recurring_revenue(),
         "active_recurring": metrics_growth.active_recurring_members(),

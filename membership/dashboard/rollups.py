@@ -181,7 +181,8 @@ def settled() -> sa.ColumnElement[str]:
 
 
 def gift_sums() -> list[sa.ColumnElement[Any]]:
-    """gifts, refunded, fee_gifts, fees, net: the sums GiftMonth keeps, over Donation rows."""
+    """gifts, refunded, fee_gifts, fees, net, covered_gifts, covered: the sums GiftMonth keeps,
+    over Donation rows."""
     # A lost dispute takes back what was not already refunded, so refunds never exceed gross.
     lost = sa.case(
         (
@@ -198,6 +199,8 @@ def gift_sums() -> list[sa.ColumnElement[Any]]:
         sa.func.sum(sa.case((known, 1), else_=0)),
         sa.func.coalesce(sa.func.sum(Donation.fee), 0),
         sa.func.sum(sa.case((known, net), else_=0)),
+        sa.func.sum(sa.case((Donation.fee_covered > 0, 1), else_=0)),
+        sa.func.coalesce(sa.func.sum(Donation.fee_covered), 0),
     ]
 
 

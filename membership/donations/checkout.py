@@ -15,6 +15,7 @@ from flask import current_app
 from flask_babel import force_locale, gettext
 
 from membership import stripe_api
+from membership.donations import fees
 from membership.extensions import db
 from membership.models import Campaign, CheckoutAttempt, Frequency, Member
 from membership.money import Money
@@ -65,12 +66,14 @@ def new_submission_token() -> str:
     return uuid.uuid4().hex
 
 
-def idempotency_key(submission: str, frequency: Frequency, money: Money) -> str:
+def idempotency_key(submission: str, frequency: Frequency, money: Money, fee: int = 0) -> str:
     """Same rendered form and same choices: same key, so a double-submit opens one session."""
     token = (
         submission if re.fullmatch(r"[0-9a-f]{32}", submission or "") else new_submission_token()
     )
     raw = f"{token}:{frequency.value}:{money.amount}:{money.currency}"
+    if fee:  # keys of gifts without the fee stay as they were before the offer existed
+        raw += f":fee{fee}"
     return "checkout-" + hashlib.sha256(raw.encode()).hexdigest()[:48]
 
 
@@ -81,11 +84,19 @@ class Gift:
     newsletter: bool
     locale: str
     submission: str
+    cover_fees: bool = False
+
+    @property
+    def fee(self) -> Money:
+        """What the reader adds to cover the card fees: nothing unless they chose to."""
+        if not self.cover_fees or not fees.offered():
+            return Money(0, self.money.currency)
+        return fees.cover_fee(self.money)
 
 
 def start_checkout(gift: Gift, attribution: Mapping[str, Any], member: Member | None = None) -> str:
     """Record the attempt, open (or reopen) its Checkout Session, and return the URL to send to."""
-    key = idempotency_key(gift.submission, gift.frequency, gift.money)
+    key = idempotency_key(gift.submission, gift.frequency, gift.money, gift.fee.amount)
     attempt = db.session.scalar(
         sa.select(CheckoutAttempt).where(CheckoutAttempt.idempotency_key == key)
     )
@@ -117,6 +128,7 @@ def new_attempt(
         idempotency_key=key,
         frequency=gift.frequency,
         amount=gift.money.amount,
+        fee_covered=gift.fee.amount,
         currency=gift.money.currency,
         newsletter_consent=gift.newsletter,
         locale=gift.locale,
@@ -146,10 +158,15 @@ def checkout_params(
         "campaign": campaign.slug if campaign else "",
         "frequency": attempt.frequency.value,
     }
+    product = {"name": product_name(recurring, attempt.locale)}
+    if attempt.fee_covered:
+        # Stripe's copy on the payment and the subscription is how webhooks learn of it.
+        metadata["fee_covered"] = str(attempt.fee_covered)
+        product["description"] = fee_description(attempt)
     price_data: dict[str, Any] = {
         "currency": attempt.currency.lower(),
-        "unit_amount": attempt.amount,
-        "product_data": {"name": product_name(recurring, attempt.locale)},
+        "unit_amount": attempt.amount + attempt.fee_covered,
+        "product_data": product,
     }
     params: dict[str, Any] = {
         "mode": "subscription" if recurring else "payment",
@@ -183,6 +200,13 @@ def product_name(recurring: bool, locale: str) -> str:
         return gettext("Gift to %(publication)s", publication=publication)
 
 
+def fee_description(attempt: CheckoutAttempt) -> str:
+    """Said on Stripe's page under the gift: what part of the total is the covered fee."""
+    fee = Money(attempt.fee_covered, attempt.currency).format(attempt.locale)
+    with force_locale(attempt.locale):
+        return gettext("Includes %(fee)s to cover the card fees", fee=fee)
+
+
 def external_url(endpoint: str, **values: Any) -> str:
     """BASE_URL plus the route's path; works outside a request too (CLI, tests, workers)."""
     path = current_app.url_map.bind("localhost").build(endpoint, values)
@@ -194,6 +218,7 @@ class Completed:
     money: Money
     frequency: Frequency
     paid: bool
+    fee_covered: Money | None = None  # the part of `money` the reader added for the fees
 
 
 def completed_checkout(session_id: str) -> Completed | None:
@@ -206,8 +231,12 @@ def completed_checkout(session_id: str) -> Completed | None:
         price = session.line_items.data[0].price
         recurring = price.recurring if price else None
         frequency = Frequency(recurring.interval) if recurring else Frequency.MONTH
+    metadata = session.metadata.to_dict() if session.metadata else {}
+    fee = fees.metadata_amount(metadata, session.amount_total)
+    currency = session.currency.upper()
     return Completed(
-        money=Money(session.amount_total, session.currency.upper()),
+        money=Money(session.amount_total, currency),
+        fee_covered=Money(fee, currency) if fee else None,
         frequency=frequency,
         # Complete is not paid: a bank debit completes Checkout while the bank has yet to answer.
         paid=session.status == "complete" and session.payment_status != "unpaid",

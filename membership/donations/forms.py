@@ -30,6 +30,8 @@ class DonationForm(FlaskForm):
     custom_amount = StringField(_l("Other amount"), validators=[Length(max=12)])
     currency = SelectField(_l("Currency"), validate_choice=False)
     newsletter = BooleanField(_l("Send me the newsletter"))
+    # Add the estimated card fee (donations/fees.py); the label with the figure is the page's.
+    cover_fees = BooleanField(_l("Cover the card fees"))
     # A honeypot: hidden from people (CSS and aria-hidden), filled in by form-filling bots.
     website = StringField(_l("Leave this field empty"))
     # One per rendered form: a double-submit of the same choices reuses one Checkout Session.

@@ -13,7 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from membership import stripe_api
 from membership.cache import cached
 from membership.context import current_request
-from membership.donations import captcha, checkout, services
+from membership.donations import captcha, checkout, fees, services
 from membership.donations.forms import ATTRIBUTION_FIELDS, DonationForm
 from membership.extensions import db, limiter
 from membership.i18n import select_locale
@@ -79,6 +79,7 @@ def give_submit() -> ResponseReturnValue:
         newsletter=form.newsletter.data,
         locale=str(get_locale() or "en"),
         submission=form.submission.data or "",
+        cover_fees=form.cover_fees.data,
     )
     attribution = checkout.clean_attribution({f: getattr(form, f).data for f in ATTRIBUTION_FIELDS})
     try:
@@ -117,6 +118,7 @@ def cancelled(reference: str) -> ResponseReturnValue:
         return redirect(url_for("donations.give"))
     campaign = db.session.get(Campaign, attempt.campaign_id) if attempt.campaign_id else None
     values = {
+        "cover_fees": "y" if attempt.fee_covered else None,
         "frequency": attempt.frequency.value,
         "amount": attempt.money.plain,
         "currency": attempt.currency,
@@ -157,6 +159,7 @@ def initial_choices() -> dict[str, object]:
     return {
         "frequency": frequency,
         "currency": currency,
+        "cover_fees": request.args.get("cover_fees") == "y",
         "submission": checkout.new_submission_token(),
         **choice,
         **attribution_args(),
@@ -188,4 +191,24 @@ def render_form(form: DonationForm, error: str | None = None) -> str:
         error=error,
         cancelled=request.args.get("cancelled") == "1",
         captcha=captcha.widget(),
+        fee_offer=fee_offer(currency),
+    )
+
+
+def fee_offer(currency: str) -> dict[str, Any] | None:
+    """The cover-the-fees checkbox's estimate in words, and give.js's rules to show the figure."""
+    if not fees.offered():
+        return None
+    locale = str(get_locale() or "en")
+    return {
+        "label": fee_label(fees.described(currency, locale)),
+        "rules": fees.rules(services.currencies(), locale, fee_label),
+    }
+
+
+def fee_label(estimate: str) -> str:
+    return gettext(
+        "Add %(estimate)s to cover the card fees, so all of my gift reaches %(publication)s.",
+        estimate=estimate,
+        publication=current_app.config["PUBLICATION_NAME"],
     )

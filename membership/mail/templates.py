@@ -58,6 +58,9 @@ def receipt(email: OutboxEmail, preview: bool) -> Context:
     gift = donation.recurring_donation if donation else None
     return {
         "amount": Money(data["amount"], data["currency"]),
+        "fee_covered": Money(data["fee_covered"], data["currency"])
+        if data.get("fee_covered")
+        else None,
         "interval": gift.interval.value if gift else None,
         "paid_on": long_date(donation.paid_at if donation else email.created_at),
         "reference": donation.id if donation else None,

@@ -129,6 +129,9 @@ class Donation(AttributionMixin, MoneyMixin, TimestampMixin, Model):
         enum_column(DonationStatus, "donation_status"), default=DonationStatus.SUCCEEDED
     )
     amount_refunded: Mapped[int] = mapped_column(default=0)
+    # The part of `amount` the reader added to cover the card fees (donations/fees.py), as the
+    # payment's or subscription's metadata told it; 0 if they did not.
+    fee_covered: Mapped[int] = mapped_column(default=0, server_default="0")
     # From the charge's balance transaction, in the settlement currency, when Stripe reports it.
     fee: Mapped[int | None] = mapped_column()
     net: Mapped[int | None] = mapped_column()
@@ -151,6 +154,7 @@ class Donation(AttributionMixin, MoneyMixin, TimestampMixin, Model):
         CheckConstraint(
             "amount_refunded >= 0 AND amount_refunded <= amount", name="refund_within_amount"
         ),
+        CheckConstraint("fee_covered >= 0 AND fee_covered < amount", name="fee_covered_in_amount"),
         # Covering on PostgreSQL: the overview's sums read the index alone.
         Index(
             "ix_donation_paid_at",
@@ -184,8 +188,11 @@ class CheckoutAttempt(AttributionMixin, MoneyMixin, TimestampMixin, Model):
         enum_column(CheckoutState, "checkout_state"), default=CheckoutState.OPEN, index=True
     )
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Added to `amount` (the gift chosen) when the reader chose to cover the card fees.
+    fee_covered: Mapped[int] = mapped_column(default=0, server_default="0")
 
     __table_args__ = (
         *money_checks(),
+        CheckConstraint("fee_covered >= 0", name="fee_covered_not_negative"),
         Index("ix_checkout_attempt_created_at", "created_at", postgresql_include=["state"]),
     )

@@ -47,6 +47,8 @@ class GiftMonth(Model):
     fee_gifts: Mapped[int] = mapped_column()  # gifts whose fee Stripe reported
     fees: Mapped[int] = mapped_column(BigInteger)
     net: Mapped[int] = mapped_column(BigInteger)
+    covered_gifts: Mapped[int] = mapped_column(server_default="0")  # readers covered the fees
+    covered: Mapped[int] = mapped_column(BigInteger, server_default="0")  # what they added
 
 
 class Article(Model):

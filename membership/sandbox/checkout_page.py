@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 from membership.sandbox import payments
 from membership.sandbox.errors import StripeError
 from membership.sandbox.objects import ZERO_DECIMAL
-from membership.sandbox.store import Obj
+from membership.sandbox.store import Obj, Store
 
 if TYPE_CHECKING:
     from membership.sandbox import Sandbox
@@ -37,7 +37,7 @@ def create_blueprint(sandbox: Sandbox) -> Blueprint:
     @bp.get("/checkout/<session_id>")
     def checkout(session_id: str) -> str:
         session = find(session_id, "checkout.session")
-        return _render(session, session.get("customer_email") or "", error=None)
+        return _render(store, session, session.get("customer_email") or "", error=None)
 
     @bp.post("/checkout/<session_id>")
     def pay(session_id: str) -> Response | tuple[str, int]:
@@ -46,14 +46,14 @@ def create_blueprint(sandbox: Sandbox) -> Blueprint:
         name = request.form.get("name", "").strip() or None
         card = "".join(request.form.get("card_number", "").split())
         if "@" not in email:
-            return _render(session, email, "Your email address is incomplete."), 400
+            return _render(store, session, email, "Your email address is incomplete."), 400
         if len(card) != 16 or not card.isdigit():
-            return _render(session, email, "Your card number is incomplete."), 400
+            return _render(store, session, email, "Your card number is incomplete."), 400
         try:
             with store.lock:
                 payments.complete_checkout(store, session, email, name, card)
         except StripeError as exc:
-            return _render(session, email, exc.body["message"]), exc.status
+            return _render(store, session, email, exc.body["message"]), exc.status
         sandbox.webhooks.flush()
         target = session["success_url"].replace("{CHECKOUT_SESSION_ID}", session["id"])
         return redirect(target, code=303)
@@ -74,7 +74,7 @@ def create_blueprint(sandbox: Sandbox) -> Blueprint:
     return bp
 
 
-def _render(session: Obj, email: str, error: str | None) -> str:
+def _render(store: Store, session: Obj, email: str, error: str | None) -> str:
     lines = session["_line_items"]
     interval = (
         lines[0]["price"]["recurring"]["interval"] if session["mode"] == "subscription" else None
@@ -83,6 +83,7 @@ def _render(session: Obj, email: str, error: str | None) -> str:
         "sandbox/checkout.html",
         session=session,
         lines=lines,
+        descriptions=[store.objects[line["price"]["product"]]["description"] for line in lines],
         email=email,
         error=error,
         interval=interval,

@@ -51,14 +51,14 @@ def customer(store: Store, email: str | None, name: str | None = None, **fields:
     } | fields
 
 
-def product(store: Store, name: str) -> Obj:
+def product(store: Store, name: str, description: str | None = None) -> Obj:
     return {
         "id": store.new_id("prod"),
         "object": "product",
         "active": True,
         "created": store.now,
         "default_price": None,
-        "description": None,
+        "description": description,
         "images": [],
         "livemode": False,
         "marketing_features": [],

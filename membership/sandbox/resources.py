@@ -104,8 +104,10 @@ def _line_item(store: Store, line: Obj, mode: str, index: int) -> Obj:
                 data["product"], "product", f"line_items[{index}][price_data][product]"
             )["id"]
         else:
-            name = (data.get("product_data") or {}).get("name") or "Donation"
-            product_id = store.add(objects.product(store, name))["id"]
+            product_data = data.get("product_data") or {}
+            name = product_data.get("name") or "Donation"
+            made = objects.product(store, name, product_data.get("description") or None)
+            product_id = store.add(made)["id"]
         if not str(data.get("unit_amount", "")).isdigit():
             raise StripeError.missing_param(f"line_items[{index}][price_data][unit_amount]")
         price = store.add(objects.price(store, data, product_id))

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import bindparam, or_, select
 
 from membership import stripe_api
+from membership.donations import fees
 from membership.extensions import db
 from membership.mail.triggers import receipt_template
 from membership.members import services as members
@@ -68,10 +69,13 @@ def record_payment(
     attempt: CheckoutAttempt | None = None,
     invoice_id: str | None = None,
     recurring: RecurringDonation | None = None,
+    fee_metadata: Obj | None = None,
 ) -> Donation:
     """The Donation for a succeeded payment intent (expanded charge and balance transaction).
 
-    The caller recomputes the member's status once it has written everything its event owes.
+    `fee_metadata`: the metadata that says whether the reader covered the fees, when it is not
+    the intent's own (an invoice's is its subscription's). The caller recomputes the member's
+    status once it has written everything its event owes.
     """
     charge = intent.get("latest_charge") if isinstance(intent.get("latest_charge"), dict) else {}
     donation = find_donation(intent["id"], object_id(charge) if charge else None, invoice_id)
@@ -80,11 +84,14 @@ def record_payment(
         # for a one-off, invoice.paid for a recurring one), and the inbox's row lock serialises
         # deliveries of an event. A collision anyway fails the event; Stripe's retry finds the row.
         db.session.flush()
+        amount = intent["amount_received"] or intent["amount"]
+        metadata = intent.get("metadata") if fee_metadata is None else fee_metadata
         donation = Donation(
             member_id=member.id,
             recurring_donation_id=recurring.id if recurring else None,
             kind=DonationKind.RECURRING if recurring else DonationKind.ONE_OFF,
-            amount=intent["amount_received"] or intent["amount"],
+            amount=amount,
+            fee_covered=fees.metadata_amount(metadata, amount),
             currency=intent["currency"].upper(),
             status=DonationStatus.SUCCEEDED,
             stripe_payment_intent_id=intent["id"],
@@ -141,13 +148,26 @@ def record_invoice(
         intent = stripe_api.retrieve_payment_intent(intent_id)
         paid_at = invoice["status_transitions"].get("paid_at") or int(event_time.timestamp())
         donation = record_payment(
-            intent, recurring.member, timestamp(paid_at), invoice_id=invoice_id, recurring=recurring
+            intent,
+            recurring.member,
+            timestamp(paid_at),
+            invoice_id=invoice_id,
+            recurring=recurring,
+            fee_metadata=subscription_metadata(parent, subscription),
         )
     elif invoice["status"] == "open" and failed_attempt:
         key = f"payment_failed:{invoice_id}:{failed_attempt}"
         queue_email(recurring.member, "payment_failed", key, {"invoice": invoice_id})
     members.recompute(recurring.member)
     return donation
+
+
+def subscription_metadata(parent: Obj, subscription: Obj | str | None) -> Obj:
+    """The subscription's metadata as the invoice was made (Stripe's copy on the invoice), else
+    as it is now: a donor who changed their amount since no longer covers the fees."""
+    if isinstance(parent.get("metadata"), dict):
+        return parent["metadata"]
+    return (subscription.get("metadata") if isinstance(subscription, dict) else None) or {}
 
 
 def apply_refund(charge_id: str) -> Donation:
@@ -188,7 +208,10 @@ def apply_dispute(dispute_id: str) -> Donation:
 
 
 def donation_context(donation: Donation) -> Obj:
-    return {"donation_id": donation.id, "amount": donation.amount, "currency": donation.currency}
+    context = {"donation_id": donation.id, "amount": donation.amount, "currency": donation.currency}
+    if donation.fee_covered:
+        context["fee_covered"] = donation.fee_covered
+    return context
 
 
 def queue_email(member: Member | None, template: str, dedupe_key: str, context: Obj) -> None:

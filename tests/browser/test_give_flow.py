@@ -105,15 +105,16 @@ def test_keyboard_reaches_every_choice_in_order_with_visible_focus(page, live_se
         page.keyboard.press("Tab")
         now = focused(page)
         key = now["name"] or now["text"]
-        if key in {"frequency", "amount", "custom_amount", "currency", "newsletter"} or (
-            now["type"] == "submit"
-        ):
+        fields = {"frequency", "amount", "custom_amount", "currency", "cover_fees", "newsletter"}
+        if key in fields or now["type"] == "submit":
             assert now["outline"] != "none", f"no visible focus on {key}"
             assert now["outlineWidth"] != "0px", f"no visible focus on {key}"
             order.append("submit" if now["type"] == "submit" else key)
         if now["type"] == "submit":
             break
-    assert order == ["frequency", "amount", "custom_amount", "currency", "newsletter", "submit"]
+    assert order == [
+        "frequency", "amount", "custom_amount", "currency", "cover_fees", "newsletter", "submit"
+    ]  # fmt: skip
 
 
 def test_over_https_with_csrf_on_a_reader_gives(https_page, live_https_server):
@@ -125,3 +126,46 @@ def test_over_https_with_csrf_on_a_reader_gives(https_page, live_https_server):
     pay(page, "4242 4242 4242 4242")
     page.wait_for_url(THANKS)
     expect(page.locator(".lead")).to_contain_text("$25.00")
+
+
+def test_the_fee_offer_names_its_figure_as_the_reader_chooses_then_is_charged(page, live_server):
+    page.goto(f"{live_server.url}/give?frequency=one_off&currency=USD&amount=10")
+    label = page.locator("[data-fee-label]")
+    expect(label).to_have_text(
+        "Add $0.61 to cover the card fees, so all of my gift reaches The Test Gazette."
+    )
+    page.get_by_label("Other amount").fill("25")
+    expect(label).to_contain_text("Add $1.06 ")
+    page.get_by_label("Other amount").fill("25.5x")
+    expect(label).to_contain_text("Add 2.9% + $0.30 ")  # no figure for no amount
+    page.get_by_label("Currency").select_option("EUR")
+    page.locator("input[name=amount][value='10']").check()
+    expect(label).to_contain_text("Add €0.56 ")
+    page.get_by_label("Currency").select_option("JPY")
+    page.locator("input[name=amount]").first.check()
+    yen = int(page.locator("input[name=amount]").first.get_attribute("value"))
+    expect(label).to_contain_text(f"Add ¥{-(-yen * 10_000 // 9_710) - yen} ")
+    page.get_by_label("Currency").select_option("USD")
+    page.locator("input[name=amount][value='10']").check()
+
+    label.click()  # the label ticks its box
+    page.get_by_role("button", name="Continue to payment").click()
+    page.wait_for_url(CHECKOUT)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Pay 10.61 USD")
+    expect(page.get_by_text("Includes $0.61 to cover the card fees")).to_be_visible()
+    pay(page, "4242 4242 4242 4242")
+    page.wait_for_url(THANKS)
+    expect(page.locator(".lead")).to_contain_text("$10.61")
+    expect(page.get_by_text("Of which $0.61 covers the card fees")).to_be_visible()
+
+
+def test_the_fee_offer_without_javascript_gives_the_estimate_in_words(no_js_page, live_server):
+    page = no_js_page
+    page.goto(f"{live_server.url}/give?frequency=month&currency=GBP&amount=5")
+    expect(page.locator("[data-fee-label]")).to_have_text(
+        "Add 2.9% + £0.20 to cover the card fees, so all of my gift reaches The Test Gazette."
+    )
+    page.get_by_label("Cover the card fees", exact=False).check()
+    page.get_by_role("button", name="Continue to payment").click()
+    page.wait_for_url(CHECKOUT)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Pay 5.36 GBP every month")

@@ -77,6 +77,22 @@ def test_zero_decimal_currencies_keep_their_amount(app) -> None:
     assert "¥1,000" in rendered.text
 
 
+@pytest.mark.parametrize(
+    ("locale", "line"),
+    [
+        ("en", "Of which €0.56 covers the card fees: thank you."),
+        ("ru", "Из них 0,56\xa0€ покрывают комиссию за карту. Спасибо!"),
+    ],
+)
+@pytest.mark.parametrize("template", ["receipt", "renewal_receipt"])
+def test_a_receipt_names_the_fee_the_reader_covered(app, template, locale, line) -> None:
+    context = {"amount": 1056, "currency": "EUR", "fee_covered": 56}
+    rendered = render(email(template, locale, **context))
+    assert line in rendered.text and line in rendered.html
+    without = render(email(template, locale, amount=1000, currency="EUR"))
+    assert "0,56" not in without.text and "0.56" not in without.text
+
+
 def test_a_card_is_named_by_brand_and_last_four_only(app) -> None:
     rendered = render(email("card_expiring", "en"))
     assert "Visa card ending in 4242" in rendered.text

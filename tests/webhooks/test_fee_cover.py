@@ -1,0 +1,60 @@
+"""Gifts that cover the card fees, recorded from Stripe's own data through the real checkout."""
+
+from __future__ import annotations
+
+from membership.models import CheckoutAttempt, Donation, OutboxEmail, RecurringDonation
+from tests.account.conftest import sign_in
+from tests.webhooks.conftest import GOOD_IBAN, one, rows
+
+
+def give(client, **fields: str) -> str:
+    """Submit the donation form; the Checkout Session's id."""
+    data = {"frequency": "one_off", "amount": "10", "currency": "USD", "submission": "f" * 32}
+    response = client.post("/give", data=data | fields)
+    assert response.status_code == 303, response.text
+    return one(CheckoutAttempt).stripe_checkout_session_id
+
+
+def test_a_one_off_gift_keeps_the_covered_fee_and_the_newsroom_keeps_the_gift(client, sandbox):
+    sandbox.pay(give(client, cover_fees="y"), email="reader@example.org")
+    donation = one(Donation)
+    assert (donation.amount, donation.fee_covered) == (1061, 61)
+    # The sandbox charges Stripe's US card price, which the estimate is set to: all of the
+    # $10.00 the reader chose reaches the newsroom.
+    assert (donation.fee, donation.net) == (61, 1000)
+    [receipt] = [e for e in rows(OutboxEmail) if e.template == "receipt"]
+    assert receipt.context["fee_covered"] == 61
+
+
+def test_a_gift_without_the_fees_records_none(client, sandbox):
+    sandbox.pay(give(client), email="reader@example.org")
+    donation = one(Donation)
+    assert (donation.amount, donation.fee_covered) == (1000, 0)
+    [receipt] = [e for e in rows(OutboxEmail) if e.template == "receipt"]
+    assert "fee_covered" not in receipt.context
+
+
+def test_a_bank_debit_records_the_covered_fee_when_the_bank_pays(client, sandbox):
+    session_id = give(client, currency="EUR", cover_fees="y")
+    sandbox.pay(session_id, email="reader@example.org", iban=GOOD_IBAN)
+    assert rows(Donation) == []
+    sandbox.advance(days=1)
+    donation = one(Donation)
+    assert (donation.amount, donation.currency, donation.fee_covered) == (1056, "EUR", 56)
+
+
+def test_each_renewal_keeps_the_covered_fee_until_the_donor_changes_the_amount(client, sandbox):
+    session_id = give(client, frequency="month", cover_fees="y")
+    sandbox.pay(session_id, email="monthly@example.org")
+    sandbox.advance(days=31)
+    assert [(d.amount, d.fee_covered) for d in rows(Donation)] == [(1061, 61), (1061, 61)]
+
+    recurring = one(RecurringDonation)
+    sign_in(client, recurring.member)
+    changed = client.post(
+        f"/account/gifts/{recurring.id}/change", data={"amount": "15", "interval": "month"}
+    )
+    assert changed.status_code == 303
+    sandbox.advance(days=31)
+    gifts = sorted((d.paid_at, d.amount, d.fee_covered) for d in rows(Donation))
+    assert [(amount, fee) for _paid, amount, fee in gifts] == [(1061, 61), (1061, 61), (1500, 0)]
