@@ -18,6 +18,7 @@ MONTHLY = {"JPY": (500, 1000, 2000, 3000), "*": (500, 1000, 1500, 2000, 2500)}
 ANNUAL = {"JPY": (5000, 10000, 20000), "*": (5000, 10000, 12000, 20000)}
 # Stripe card pricing, roughly: per mille plus a fixed part, in minor units.
 FEES = {"USD": (29, 30), "EUR": (15, 25), "GBP": (15, 20), "JPY": (36, 0)}
+COVERING = 2  # of every 5 members, by id, add the card fees to each gift (donations/fees.py)
 MONTHLY_CHURN, ANNUAL_CHURN = 0.03, 0.25
 FIRST = "ana ben chloe dmitri eva farid grace hiro ines jonas kate liam maria nadia olga".split()  # noqa: SIM905
 LAST = "ivanova smith garcia tanaka muller rossi kim novak silva dubois brown lee".split()  # noqa: SIM905
@@ -72,12 +73,13 @@ class Story:
         source = self.source()
         plan = rng.choices(("one_off", "month", "year"), (55, 35, 10))[0]
         attempt_id = ids.take("checkout_attempt")
+        covers = member_id % 5 < COVERING  # not drawn: the other choices stay as they were
         gifts: list[tuple[datetime, int, str]] = []  # paid_at, amount, kind
         status, annual, active_until, recurring_id = "none", 0, None, None
         if plan == "one_off":
             paid = joined
             while paid < now:
-                gifts.append((paid, self.pick(ONE_OFF, currency), "one_off"))
+                gifts.append((paid, self.pick(ONE_OFF, currency, covers), "one_off"))
                 if rng.random() > 0.3:
                     break
                 paid += timedelta(days=rng.randint(30, 400))
@@ -87,7 +89,7 @@ class Story:
         else:
             recurring_id = ids.take("recurring_donation")
             step, churn = (1, MONTHLY_CHURN) if plan == "month" else (12, ANNUAL_CHURN)
-            amount = self.pick(MONTHLY if plan == "month" else ANNUAL, currency)
+            amount = self.pick(MONTHLY if plan == "month" else ANNUAL, currency, covers)
             paid, n, ended = joined, 0, False
             while paid < now and not ended:
                 gifts.append((paid, amount, "recurring"))
@@ -118,25 +120,28 @@ class Story:
              joined if consent else None, status, self.tier_for(annual, currency), active_until,
              joined, joined)
         )  # fmt: skip
+        chosen = gifts[0][1] - covered(gifts[0][1], currency, covers)
         rows.checkout_attempt.append(
             (attempt_id, f"{rng.getrandbits(128):032x}", f"demo-{attempt_id}", plan,
-             gifts[0][1], currency, consent, "en", member_id, "completed", joined, joined, joined,
-             *source)
+             chosen, currency, consent, "en", member_id, "completed", joined, joined, joined,
+             *source, gifts[0][1] - chosen)
         )  # fmt: skip
         if rng.random() < 0.6:  # someone who got as far as Stripe's page and left
             left_id = ids.take("checkout_attempt")
             at = self.start + (now - self.start) * rng.random()
             rows.checkout_attempt.append(
                 (left_id, f"{rng.getrandbits(128):032x}", f"demo-{left_id}", plan,
-                 gifts[0][1], currency, False, "en", None, "expired", None, at, at, *self.source())
+                 chosen, currency, False, "en", None, "expired", None, at, at, *self.source(),
+                 gifts[0][1] - chosen)
             )  # fmt: skip
         for index, (paid, amount, kind) in enumerate(gifts):
             self.donation(ids, rows, member_id, recurring_id, attempt_id if index == 0 else None,
-                          paid, amount, currency, kind, source)  # fmt: skip
+                          paid, amount, currency, kind, source,
+                          covered(amount, currency, covers))  # fmt: skip
 
     def donation(self, ids: Ids, rows: Rows, member_id: int, recurring_id: int | None,
                  attempt_id: int | None, paid: datetime, amount: int, currency: str, kind: str,
-                 source: tuple[Any, ...]) -> None:  # fmt: skip
+                 source: tuple[Any, ...], fee_covered: int) -> None:  # fmt: skip
         rng = self.rng
         donation_id = ids.take("donation")
         status, refunded, refunded_at, disputed_at = "succeeded", 0, None, None
@@ -155,7 +160,7 @@ class Story:
         invoice = f"in_demo{donation_id:09d}" if kind == "recurring" else None
         rows.donation.append(
             (donation_id, member_id, recurring_id, attempt_id, kind, status, amount, currency,
-             refunded, fee, amount - fee, currency, f"pi_demo{donation_id:09d}",
+             refunded, fee_covered, fee, amount - fee, currency, f"pi_demo{donation_id:09d}",
              f"ch_demo{donation_id:09d}", invoice, paid, refunded_at, disputed_at, paid, paid,
              *source)
         )  # fmt: skip
@@ -170,5 +175,19 @@ class Story:
             article = f"https://news.example/{2024 + n % 3}/story-{n}"
         return (campaign, article, rng.choice(UTM))
 
-    def pick(self, table: dict[str, tuple[int, ...]], currency: str) -> int:
-        return self.rng.choice(table.get(currency, table["*"]))
+    def pick(self, table: dict[str, tuple[int, ...]], currency: str, covers: bool) -> int:
+        """A suggested amount; with the card fee added (grossed up, as the form does) if the
+        member covers the fees."""
+        amount = self.rng.choice(table.get(currency, table["*"]))
+        if not covers:
+            return amount
+        per_mille, fixed = FEES[currency]
+        return -(-(amount + fixed) * 1000 // (1000 - per_mille))
+
+
+def covered(total: int, currency: str, covers: bool) -> int:
+    """The part of a gift of `total` (made by pick) that covered the fees: what the fee is."""
+    if not covers:
+        return 0
+    per_mille, fixed = FEES[currency]
+    return total - (total * (1000 - per_mille) // 1000 - fixed)

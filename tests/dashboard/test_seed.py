@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from membership.dashboard import metrics, metrics_growth
+from membership.dashboard import metrics, metrics_growth, seed_data
 from membership.dashboard.metrics import Period
 from membership.extensions import db
 from membership.models import (
@@ -47,6 +47,21 @@ def test_seed_makes_plausible_data(app, runner):
     assert {MemberStatus.ACTIVE, MemberStatus.LAPSED, MemberStatus.CANCELED} <= statuses
     assert count(Donation, Donation.campaign_id.is_not(None)) > 0
     assert count(Donation, Donation.fee >= Donation.amount) == 0  # fees never eat a gift
+    # Two members in five cover the card fees: each of their gifts is a suggestion grossed up.
+    covering = count(Donation, Donation.fee_covered > 0)
+    assert donations * 0.25 < covering < donations * 0.55
+    gifts = db.session.execute(
+        sa.select(Donation.currency, Donation.amount - Donation.fee_covered).where(
+            Donation.fee_covered > 0
+        )
+    ).all()
+    assert {tuple(gift) for gift in gifts} <= suggested()
+    attempts = db.session.execute(
+        sa.select(CheckoutAttempt.currency, CheckoutAttempt.amount).where(
+            CheckoutAttempt.fee_covered > 0
+        )
+    ).all()
+    assert attempts and {tuple(attempt) for attempt in attempts} <= suggested()
     # Every member's first gift is no older than the member.
     first_gift = (
         sa.select(Donation.member_id, sa.func.min(Donation.paid_at).label("first"))
@@ -69,6 +84,17 @@ def test_seed_makes_plausible_data(app, runner):
     assert metrics_growth.active_recurring_members() > 0
     # The id sequences moved past the seeded rows: ordinary inserts still work.
     assert make_member().id > 300
+
+
+def suggested() -> set[tuple[str, int]]:
+    """(currency, amount) of every amount the seed picks from."""
+    tables = (seed_data.ONE_OFF, seed_data.MONTHLY, seed_data.ANNUAL)
+    return {
+        (currency, amount)
+        for currency, _weight in seed_data.CURRENCIES
+        for table in tables
+        for amount in table.get(currency, table["*"])
+    }
 
 
 def test_seed_is_reproducible(make_app):
