@@ -44,8 +44,7 @@ MEMBER_COLUMNS: dict[str, tuple[Any, Callable[[Any], sa.ColumnElement[str]]]] = 
 DONATION_HEADER = (
     "donation_id", "member", "paid_at", "kind", "status", "amount", "currency",
     "amount_refunded", "fee_covered", "fee", "net", "settlement_currency", "campaign",
-    "article_url",
-    "utm_source", "utm_medium", "utm_campaign",
+    "article_url", "utm_source", "utm_medium", "utm_campaign",
 )  # fmt: skip
 DONATION_COLUMNS = (
     Donation.id, Donation.paid_at, Donation.kind, Donation.status, Donation.amount,
