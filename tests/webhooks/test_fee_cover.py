@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from membership.models import CheckoutAttempt, Donation, OutboxEmail, RecurringDonation
+from membership.webhooks.payments import subscription_metadata
 from tests.account.conftest import sign_in
 from tests.webhooks.conftest import GOOD_IBAN, one, rows
 
@@ -58,3 +59,12 @@ def test_each_renewal_keeps_the_covered_fee_until_the_donor_changes_the_amount(c
     sandbox.advance(days=31)
     gifts = sorted((d.paid_at, d.amount, d.fee_covered) for d in rows(Donation))
     assert [(amount, fee) for _paid, amount, fee in gifts] == [(1061, 61), (1061, 61), (1500, 0)]
+
+
+def test_a_renewal_reads_the_fee_from_the_invoice_copy_else_the_subscription():
+    sub = {"id": "sub_1", "metadata": {"fee_covered": "61"}}
+    assert subscription_metadata({"metadata": {"fee_covered": "30"}}, sub) == {"fee_covered": "30"}
+    # Stripe may send the invoice's copy as null (its published fixtures do): the subscription's
+    # own, expanded on the invoice, is then the one that counts.
+    assert subscription_metadata({"metadata": None}, sub) == {"fee_covered": "61"}
+    assert subscription_metadata({}, "sub_1") == {}
