@@ -259,9 +259,10 @@ def _modify_subscription(subscription_id: str, params: dict[str, Any], what: str
 
 
 def update_subscription_price(
-    subscription_id: str, amount: int, currency: str, interval: str
+    subscription_id: str, amount: int, currency: str, interval: str, fee_covered: int = 0
 ) -> None:
-    """Give the subscription's only item a new amount and/or interval from the next period."""
+    """Give the subscription's only item a new amount and/or interval from the next period;
+    `fee_covered`: the part of `amount` that covers the card fees, kept in its metadata."""
     try:
         sub = client().v1.subscriptions.retrieve(subscription_id)
     except stripe.StripeError as exc:
@@ -276,9 +277,9 @@ def update_subscription_price(
     }
     params = {
         "items": [{"id": item["id"], "price_data": price_data, "quantity": 1}],
-        # The donor chose a new amount outright: the old one's covered fee no longer applies
-        # (an empty string is how Stripe's API unsets a metadata key).
-        "metadata": {"fee_covered": ""},
+        # Renewals read it from here (webhooks/payments.py); an empty string is how Stripe's
+        # API unsets a metadata key, for a donor who no longer covers the fees.
+        "metadata": {"fee_covered": str(fee_covered) if fee_covered else ""},
         # A donation is not a service used part-way: the new amount starts next period.
         "proration_behavior": "none",
     }

@@ -45,6 +45,7 @@ class ChangeGiftForm(FlaskForm):
         ],
         validators=[InputRequired()],
     )
+    cover_fees = BooleanField(_l("Cover the card fees"))
 
     def money(self, currency: str) -> Money | None:
         """The new amount, within the same bounds as the donation form, or None with a reason."""

@@ -7,13 +7,15 @@ from typing import Any
 
 from flask import abort, flash, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 
 from membership.account import manage, services
 from membership.account.forms import ButtonForm, CancelForm, ChangeGiftForm, PauseForm
 from membership.account.views import action_limit, bp, donor_required
+from membership.donations import fees
 from membership.extensions import limiter
 from membership.models import Interval, RecurringDonation
+from membership.money import Money
 
 
 def provider_error() -> str:
@@ -46,9 +48,16 @@ def render_gift(
     status: int = 200,
 ) -> ResponseReturnValue:
     if change is None:
+        chosen = Money(recurring.amount - recurring.fee_covered, recurring.currency)
         change = ChangeGiftForm(
-            formdata=None, data={"amount": recurring.money.plain, "interval": recurring.interval}
+            formdata=None,
+            data={
+                "amount": chosen.plain,
+                "interval": recurring.interval,
+                "cover_fees": recurring.fee_covered > 0,
+            },
         )
+    locale = str(get_locale() or "en")
     page = render_template(
         "account/gift.html",
         recurring=recurring,
@@ -58,6 +67,10 @@ def render_gift(
         button=ButtonForm(formdata=None),
         can_pause=manage.can_pause(recurring),
         error=error,
+        fee_covered=Money(recurring.fee_covered, recurring.currency),
+        fee_label=(
+            fees.offer_label(fees.described(recurring.currency, locale)) if fees.offered() else None
+        ),
     )
     return page, status
 
@@ -80,7 +93,9 @@ def change(recurring_id: int) -> ResponseReturnValue:
         return render_gift(recurring, change=form, status=422)
     return ask_stripe(
         recurring,
-        lambda: manage.change_gift(recurring, money, Interval(form.interval.data)),
+        lambda: manage.change_gift(
+            recurring, money, Interval(form.interval.data), bool(form.cover_fees.data)
+        ),
         change=form,
     )
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from membership import stripe_api
+from membership.donations import fees
 from membership.members.services import add_months
 from membership.models import Interval, Member, RecurringDonation, SubscriptionStatus
 from membership.money import Money
@@ -33,20 +34,26 @@ def _send(
         raise ManageError(action) from exc
 
 
-def change_gift(recurring: RecurringDonation, money: Money, interval: Interval) -> bool:
-    """New amount and/or interval from the next period; False when nothing would change."""
+def change_gift(
+    recurring: RecurringDonation, money: Money, interval: Interval, cover_fees: bool = False
+) -> bool:
+    """New amount and/or interval from the next period, with the card fees added if the donor
+    covers them (as on the donation form); False when nothing would change."""
     if money.currency != recurring.currency:
         raise ValueError("a gift keeps its currency")
-    if money.amount == recurring.amount and interval == recurring.interval:
+    fee = fees.cover_fee(money).amount if cover_fees and fees.offered() else 0
+    total = money.amount + fee
+    if (total, fee, interval) == (recurring.amount, recurring.fee_covered, recurring.interval):
         return False
     _send(
         "change",
         recurring,
         stripe_api.update_subscription_price,
         recurring.stripe_subscription_id,
-        money.amount,
+        total,
         money.currency,
         interval.value,
+        fee,
     )
     return True
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext
 
 from membership.money import Money, exponent
 
@@ -65,6 +66,15 @@ def described(currency: str, locale: str) -> str:
         return Money(fixed, currency).format(locale)
     text = f"{percent}%"
     return f"{text} + {Money(fixed, currency).format(locale)}" if fixed else text
+
+
+def offer_label(estimate: str) -> str:
+    """The checkbox's words, with the estimate ("$0.61", or "2.9% + $0.30") in them."""
+    return gettext(
+        "Add %(estimate)s to cover the card fees, so all of my gift reaches %(publication)s.",
+        estimate=estimate,
+        publication=current_app.config["PUBLICATION_NAME"],
+    )
 
 
 def metadata_amount(metadata: Any, total: int) -> int:

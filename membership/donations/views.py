@@ -201,14 +201,6 @@ def fee_offer(currency: str) -> dict[str, Any] | None:
         return None
     locale = str(get_locale() or "en")
     return {
-        "label": fee_label(fees.described(currency, locale)),
-        "rules": fees.rules(services.currencies(), locale, fee_label),
+        "label": fees.offer_label(fees.described(currency, locale)),
+        "rules": fees.rules(services.currencies(), locale, fees.offer_label),
     }
-
-
-def fee_label(estimate: str) -> str:
-    return gettext(
-        "Add %(estimate)s to cover the card fees, so all of my gift reaches %(publication)s.",
-        estimate=estimate,
-        publication=current_app.config["PUBLICATION_NAME"],
-    )

@@ -94,6 +94,8 @@ class RecurringDonation(AttributionMixin, MoneyMixin, TimestampMixin, Model):
     cancellation_reason: Mapped[str | None] = mapped_column(String(500))
     # `created` of the newest Stripe event applied; older events must not move state back.
     last_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The part of `amount` that covers the card fees, from the subscription's metadata.
+    fee_covered: Mapped[int] = mapped_column(default=0, server_default="0")
 
     member: Mapped[Member] = relationship(back_populates="recurring_donations")
     donations: Mapped[list[Donation]] = relationship(back_populates="recurring_donation")

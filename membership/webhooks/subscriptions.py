@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from membership import stripe_api
+from membership.donations import fees
 from membership.extensions import db
 from membership.mail.triggers import notify_cancellation
 from membership.members import services as members
@@ -117,9 +118,11 @@ def apply_subscription(recurring: RecurringDonation, sub: Obj) -> None:
     price = item["price"]
     pause = sub.get("pause_collection")
     status = SubscriptionStatus(sub["status"])
+    amount = price["unit_amount"] * item.get("quantity", 1)
     members.assign(
         recurring,
-        amount=price["unit_amount"] * item.get("quantity", 1),
+        amount=amount,
+        fee_covered=fees.metadata_amount(sub.get("metadata"), amount),
         currency=price["currency"].upper(),
         interval=Interval(price["recurring"]["interval"]),
         status=status,

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
+from membership import stripe_api
 from membership.models import CheckoutAttempt, Donation, OutboxEmail, RecurringDonation
 from membership.webhooks.payments import subscription_metadata
 from tests.account.conftest import sign_in
+from tests.donations.conftest import checked
 from tests.webhooks.conftest import GOOD_IBAN, one, rows
 
 
@@ -68,3 +72,44 @@ def test_a_renewal_reads_the_fee_from_the_invoice_copy_else_the_subscription():
     # own, expanded on the invoice, is then the one that counts.
     assert subscription_metadata({"metadata": None}, sub) == {"fee_covered": "61"}
     assert subscription_metadata({}, "sub_1") == {}
+
+
+def monthly_donor_signed_in(client, sandbox) -> RecurringDonation:
+    sandbox.pay(give(client, frequency="month", cover_fees="y"), email="monthly@example.org")
+    recurring = one(RecurringDonation)
+    sign_in(client, recurring.member)
+    return recurring
+
+
+def test_the_donor_sees_the_covered_fee_and_the_change_form_keeps_it(client, sandbox):
+    recurring = monthly_donor_signed_in(client, sandbox)
+    assert (recurring.amount, recurring.fee_covered) == (1061, 61)
+    html = client.get(f"/account/gifts/{recurring.id}").text
+    assert "$10.61 every month" in html
+    assert "Of which $0.61 covers the card fees" in html
+    assert re.search(r'<input[^>]*name="amount"[^>]*value="10"', html), "the gift, not the total"
+    assert checked(html, "cover_fees") == ["y"]
+    assert "Add 2.9% + $0.30 to cover the card fees" in html
+
+
+def test_a_donor_who_keeps_covering_the_fees_pays_them_on_the_new_amount(client, sandbox):
+    recurring = monthly_donor_signed_in(client, sandbox)
+    url = f"/account/gifts/{recurring.id}/change"
+    client.post(url, data={"amount": "15", "interval": "month", "cover_fees": "y"})
+    sub = stripe_api.retrieve_subscription(recurring.stripe_subscription_id)
+    assert sub["items"]["data"][0]["price"]["unit_amount"] == 1576
+    assert sub["metadata"]["fee_covered"] == "76"
+    assert (one(RecurringDonation).amount, one(RecurringDonation).fee_covered) == (1576, 76)
+    sandbox.advance(days=31)
+    assert sorted((d.amount, d.fee_covered) for d in rows(Donation)) == [(1061, 61), (1576, 76)]
+
+    # The same choices again change nothing, so nothing is sent to Stripe.
+    again = client.post(url, data={"amount": "15", "interval": "month", "cover_fees": "y"})
+    assert again.status_code == 303
+    after = stripe_api.retrieve_subscription(recurring.stripe_subscription_id)
+    assert after["items"]["data"][0]["price"]["id"] == sub["items"]["data"][0]["price"]["id"]
+    # Unticking keeps the amount and drops the fee.
+    client.post(url, data={"amount": "15", "interval": "month"})
+    assert (one(RecurringDonation).amount, one(RecurringDonation).fee_covered) == (1500, 0)
+    sub = stripe_api.retrieve_subscription(recurring.stripe_subscription_id)
+    assert "fee_covered" not in sub["metadata"]
