@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 
 # Secrets that appear in tutorials, our own docs and `.env.example`: never valid in production.
 KNOWN_DEFAULT_SECRETS = frozenset(
@@ -76,14 +77,15 @@ def env_rates(name: str) -> dict[str, float]:
 def env_basis_points(name: str, default: str) -> int:
     """ "2.9" (percent, at most two decimals, under 20) -> 290 basis points."""
     value = os.environ.get(name, default).strip().rstrip("%") or "0"
-    whole, _, decimals = value.partition(".")
-    if not (whole or "0").isdigit() or not (decimals == "" or decimals.isdigit()):
-        raise ConfigError(f"{name} is a percentage like 2.9, got {value!r}.")
-    if len(decimals) > 2 or int(whole or "0") >= 20:
+    try:
+        points = Decimal(value).scaleb(2)
+    except InvalidOperation:
+        points = Decimal("NaN")
+    if not (points.is_finite() and points == points.to_integral_value() and 0 <= points < 2000):
         raise ConfigError(
-            f"{name} is a percentage under 20 with at most two decimals, got {value!r}."
+            f"{name} is a percentage like 2.9: under 20, two decimals at most; got {value!r}."
         )
-    return int(whole or "0") * 100 + int(decimals.ljust(2, "0"))
+    return int(points)
 
 
 def env_minor_units(name: str, default: str) -> dict[str, int]:

@@ -57,7 +57,6 @@ def render_gift(
                 "cover_fees": recurring.fee_covered > 0,
             },
         )
-    locale = str(get_locale() or "en")
     page = render_template(
         "account/gift.html",
         recurring=recurring,
@@ -68,9 +67,7 @@ def render_gift(
         can_pause=manage.can_pause(recurring),
         error=error,
         fee_covered=Money(recurring.fee_covered, recurring.currency),
-        fee_label=(
-            fees.offer_label(fees.described(recurring.currency, locale)) if fees.offered() else None
-        ),
+        fee_label=fees.offer(recurring.currency, str(get_locale() or "en")),
     )
     return page, status
 

@@ -96,12 +96,13 @@ class Gift:
 
 def start_checkout(gift: Gift, attribution: Mapping[str, Any], member: Member | None = None) -> str:
     """Record the attempt, open (or reopen) its Checkout Session, and return the URL to send to."""
-    key = idempotency_key(gift.submission, gift.frequency, gift.money, gift.fee.amount)
+    fee = gift.fee
+    key = idempotency_key(gift.submission, gift.frequency, gift.money, fee.amount)
     attempt = db.session.scalar(
         sa.select(CheckoutAttempt).where(CheckoutAttempt.idempotency_key == key)
     )
     if attempt is None:
-        attempt = new_attempt(key, gift, attribution, member)
+        attempt = new_attempt(key, gift, fee, attribution, member)
     campaign = db.session.get(Campaign, attempt.campaign_id) if attempt.campaign_id else None
     try:
         session_id, url = stripe_api.create_checkout(
@@ -117,7 +118,7 @@ def start_checkout(gift: Gift, attribution: Mapping[str, Any], member: Member | 
 
 
 def new_attempt(
-    key: str, gift: Gift, attribution: Mapping[str, Any], member: Member | None
+    key: str, gift: Gift, fee: Money, attribution: Mapping[str, Any], member: Member | None
 ) -> CheckoutAttempt:
     from membership.donations.services import named_campaign
 
@@ -128,7 +129,7 @@ def new_attempt(
         idempotency_key=key,
         frequency=gift.frequency,
         amount=gift.money.amount,
-        fee_covered=gift.fee.amount,
+        fee_covered=fee.amount,
         currency=gift.money.currency,
         newsletter_consent=gift.newsletter,
         locale=gift.locale,

@@ -15,13 +15,14 @@ charged.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
+from babel.numbers import format_decimal
 from flask import current_app
 from flask_babel import gettext
 
-from membership.money import Money, exponent
+from membership.money import Money, exponent, parsed_locale
 
 BASIS = 10_000  # basis points in a whole: COVER_FEES_PERCENT is kept as basis points
 
@@ -41,31 +42,33 @@ def cover_fee(gift: Money) -> Money:
     return Money(total - gift.amount, gift.currency)
 
 
-def rules(currencies: list[str], locale: str, label: Callable[[str], str]) -> dict[str, Any]:
+def rules(currencies: list[str], locale: str) -> dict[str, Any]:
     """What give.js needs to show the same figure: basis points, fixed minor units, exponents,
     the estimate in words for each currency (while no valid amount is chosen), and the label
-    with a {fee} slot (label() fills in the rest)."""
+    with a {fee} slot."""
     fixed = current_app.config["COVER_FEES_FIXED"]
     return {
         "points": current_app.config["COVER_FEES_PERCENT"],
         "fixed": {code: fixed.get(code, 0) for code in currencies},
         "exponent": {code: exponent(code) for code in currencies},
         "words": {code: described(code, locale) for code in currencies},
-        "label": label("{fee}"),
+        "label": offer_label("{fee}"),
     }
 
 
 def described(currency: str, locale: str) -> str:
     """The estimate as people read it: "2.9% + $0.30", or "2.9%" with no fixed part."""
     points = current_app.config["COVER_FEES_PERCENT"]
-    percent = f"{points // 100}" if points % 100 == 0 else f"{points / 100:g}"
-    if locale == "ru":
-        percent = percent.replace(".", ",")
     fixed = current_app.config["COVER_FEES_FIXED"].get(currency, 0)
     if not points:
         return Money(fixed, currency).format(locale)
-    text = f"{percent}%"
+    text = f"{format_decimal(Decimal(points).scaleb(-2), locale=parsed_locale(locale))}%"
     return f"{text} + {Money(fixed, currency).format(locale)}" if fixed else text
+
+
+def offer(currency: str, locale: str) -> str | None:
+    """The checkbox's words with the estimate for `currency`; None when nothing is offered."""
+    return offer_label(described(currency, locale)) if offered() else None
 
 
 def offer_label(estimate: str) -> str:

@@ -197,10 +197,8 @@ def render_form(form: DonationForm, error: str | None = None) -> str:
 
 def fee_offer(currency: str) -> dict[str, Any] | None:
     """The cover-the-fees checkbox's estimate in words, and give.js's rules to show the figure."""
-    if not fees.offered():
-        return None
     locale = str(get_locale() or "en")
-    return {
-        "label": fees.offer_label(fees.described(currency, locale)),
-        "rules": fees.rules(services.currencies(), locale, fees.offer_label),
-    }
+    label = fees.offer(currency, locale)
+    if label is None:
+        return None
+    return {"label": label, "rules": fees.rules(services.currencies(), locale)}
