@@ -142,6 +142,10 @@ class Config:
     )
     # Demo mode only: POST the sandbox's webhooks here instead of handing them over in-process.
     SANDBOX_WEBHOOK_URL = os.environ.get("SANDBOX_WEBHOOK_URL") or None
+    # Demo mode only: the SQLite file holding the sandbox's Stripe objects, clock and webhook
+    # queue, so a restart keeps them and every worker shares them; "memory" keeps them in the
+    # process. Unset: instance/stripe-sandbox.db.
+    SANDBOX_STATE = os.environ.get("SANDBOX_STATE") or None
     STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
@@ -271,6 +275,7 @@ class TestConfig(Config):
     CHECKOUT_RATE_LIMIT = "5 per 10 minutes"
     CHECKOUT_GLOBAL_RATE_LIMIT = "120 per minute"
     CAPTCHA_PROVIDER = None
+    SANDBOX_STATE = "memory"  # a fresh, fast stand-in for each app a test builds
 
 
 class ProductionConfig(Config):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote_plus, urlsplit
@@ -40,9 +41,21 @@ def init_app(app: Flask) -> None:
     sandbox = Sandbox(
         webhook_secret=app.config["STRIPE_WEBHOOK_SECRET"],
         webhook_target=http_target(url) if url else None,
+        path=sandbox_state_path(app),
     )
     sandbox.init_app(app)
     app.extensions["stripe_client"] = sandbox.client()
+
+
+def sandbox_state_path(app: Flask) -> str | None:
+    """Where demo mode keeps the stand-in's state: a file under instance/ unless configured."""
+    setting = app.config.get("SANDBOX_STATE")
+    if setting == "memory":
+        return None
+    if setting:
+        return str(setting)
+    os.makedirs(app.instance_path, exist_ok=True)
+    return os.path.join(app.instance_path, "stripe-sandbox.db")
 
 
 def build_client(config: Mapping[str, Any]) -> StripeClient | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from flask import Flask
 from jinja2 import ChoiceLoader, DictLoader, FileSystemLoader
@@ -35,11 +34,13 @@ class Sandbox:
         webhook_target: Target | None = None,
         start_time: int | None = None,
         public_url: str = "",
+        path: str | None = None,
     ) -> None:
-        self.store = Store(start_time)
+        """In memory, or with `path` in a SQLite file that outlives the process and is shared
+        by every process opening it (demo mode under several gunicorn workers)."""
+        self.store = Store(start_time, path)
         self.store.public_url = public_url.rstrip("/")
         self.webhooks = Webhooks(self.store, webhook_secret, webhook_target)
-        self.idempotency: dict[str, tuple[Any, int, Obj]] = {}
         self._api_app: Flask | None = None
 
     # Wiring -----------------------------------------------------------------
@@ -75,7 +76,8 @@ class Sandbox:
     # Test controls ----------------------------------------------------------
     @property
     def now(self) -> int:
-        return self.store.now
+        with self.store.lock:
+            return self.store.now
 
     def pay(
         self,
@@ -143,10 +145,12 @@ class Sandbox:
 
     def events(self, event_type: str | None = None) -> list[Obj]:
         """Events so far, oldest first (the order they were queued for delivery)."""
-        return [e for e in self.store.events if event_type in (None, e["type"])]
+        with self.store.lock:
+            return [e for e in self.store.events if event_type in (None, e["type"])]
 
     def event_types(self) -> list[str]:
-        return [e["type"] for e in self.store.events]
+        with self.store.lock:
+            return [e["type"] for e in self.store.events]
 
 
 def of(app: Flask) -> Sandbox | None:

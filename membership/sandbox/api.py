@@ -77,10 +77,10 @@ def _run(
     sandbox: Sandbox, handler: Handler, params: Obj, url_args: dict[str, str], key: str | None
 ) -> Response:
     store = sandbox.store
-    fingerprint = (request.method, request.path, json.dumps(params, sort_keys=True))
+    fingerprint = [request.method, request.path, json.dumps(params, sort_keys=True)]
     with store.lock:
-        if key and key in sandbox.idempotency:
-            first, status, body = sandbox.idempotency[key]
+        if key and key in store.idempotency:
+            first, status, body = store.idempotency[key]
             if first != fingerprint:
                 raise StripeError(
                     "Keys for idempotent requests can only be used with the same parameters they "
@@ -100,7 +100,7 @@ def _run(
         finally:
             store.request = {"id": None, "idempotency_key": None}
         if key:
-            sandbox.idempotency[key] = (fingerprint, status, body)
+            store.remember(key, (fingerprint, status, body))
     return _json(body, status)
 
 
@@ -133,7 +133,9 @@ def _expand(store: Store, node: Any, parts: list[str]) -> Any:
     key, rest = parts[0], parts[1:]
     include = INCLUDABLE.get((node.get("object", ""), key))
     value = (
-        include(store, store.objects.get(node.get("id", ""), node)) if include else node.get(key)
+        _public_tree(include(store, store.objects.get(node.get("id", ""), node)))
+        if include
+        else node.get(key)
     )
     if isinstance(value, str) and value in store.objects:
         value = _public_tree(store.objects[value])

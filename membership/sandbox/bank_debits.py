@@ -38,7 +38,7 @@ def check(session: Obj, iban: str) -> None:
 def debit(store: Store, intent: Obj, pm: Obj) -> Obj:
     """Submit the debit: the intent is processing and its charge pending until the bank answers."""
     ch = store.add(po.charge(store, intent, pm, po.outcome(None), None))
-    details = objects.sepa_details(store.cards[pm["id"]]) | {"mandate": store.new_id("mandate")}
+    details = objects.sepa_details(pm["_card"]) | {"mandate": store.new_id("mandate")}
     ch.update(
         status="pending",
         paid=False,
@@ -71,7 +71,7 @@ def settle(store: Store, intent: Obj) -> None:
     session = next(
         (s for s in store.all("checkout.session") if s["payment_intent"] == intent["id"]), None
     )
-    if store.cards[intent["payment_method"]] in FAILS:
+    if store.get(intent["payment_method"], "payment_method")["_card"] in FAILS:
         code, message = FAILURE
         ch.update(status="failed", failure_code=code, failure_message=message)
         intent.update(

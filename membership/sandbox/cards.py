@@ -34,7 +34,7 @@ def decline_for(card_number: str) -> tuple[str, str] | None:
 
 def charge(store: Store, intent: Obj, pm: Obj) -> Obj:
     """Confirm `intent` with `pm`: a paid charge with its fee, or a failed one, with events."""
-    decline = decline_for(store.cards[pm["id"]])
+    decline = decline_for(pm["_card"])
     ch = store.add(
         po.charge(
             store,

@@ -36,33 +36,37 @@ def create_blueprint(sandbox: Sandbox) -> Blueprint:
 
     @bp.get("/checkout/<session_id>")
     def checkout(session_id: str) -> str:
-        session = find(session_id, "checkout.session")
-        return _render(store, session, session.get("customer_email") or "", error=None)
+        with store.lock:
+            session = find(session_id, "checkout.session")
+            return _render(store, session, session.get("customer_email") or "", error=None)
 
     @bp.post("/checkout/<session_id>")
     def pay(session_id: str) -> Response | tuple[str, int]:
-        session = find(session_id, "checkout.session")
         email = request.form.get("email", "").strip()
         name = request.form.get("name", "").strip() or None
         card = "".join(request.form.get("card_number", "").split())
-        if "@" not in email:
-            return _render(store, session, email, "Your email address is incomplete."), 400
-        if len(card) != 16 or not card.isdigit():
-            return _render(store, session, email, "Your card number is incomplete."), 400
-        try:
-            with store.lock:
+        with store.lock:
+            session = find(session_id, "checkout.session")
+            if "@" not in email:
+                return _render(store, session, email, "Your email address is incomplete."), 400
+            if len(card) != 16 or not card.isdigit():
+                return _render(store, session, email, "Your card number is incomplete."), 400
+            try:
                 payments.complete_checkout(store, session, email, name, card)
-        except StripeError as exc:
-            return _render(store, session, email, exc.body["message"]), exc.status
+            except StripeError as exc:
+                return _render(store, session, email, exc.body["message"]), exc.status
         sandbox.webhooks.flush()
         target = session["success_url"].replace("{CHECKOUT_SESSION_ID}", session["id"])
         return redirect(target, code=303)
 
     @bp.get("/portal/<session_id>")
     def portal(session_id: str) -> str:
-        session = find(session_id, "billing_portal.session")
-        customer = store.get(session["customer"], "customer")
-        subscriptions = [s for s in store.all("subscription") if s["customer"] == customer["id"]]
+        with store.lock:
+            session = find(session_id, "billing_portal.session")
+            customer = store.get(session["customer"], "customer")
+            subscriptions = [
+                s for s in store.all("subscription") if s["customer"] == customer["id"]
+            ]
         return render_template(
             "sandbox/portal.html",
             session=session,

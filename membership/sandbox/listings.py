@@ -114,6 +114,6 @@ def list_events(store: Store, params: Obj) -> Obj:
         events = [
             e
             for e in events
-            if (e["pending_webhooks"] == 0 and e["id"] in store.delivered) == wanted
+            if (e["pending_webhooks"] == 0 and bool(e.get("_delivered"))) == wanted
         ]
     return paginate(events, params, "/v1/events")

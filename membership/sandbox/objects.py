@@ -110,10 +110,11 @@ def price(store: Store, data: Obj, product_id: str) -> Obj:
 
 def payment_method(store: Store, card_number: str, email: str | None, name: str | None) -> Obj:
     pm_id = store.new_id("pm")
-    store.cards[pm_id] = card_number
     return {
         "id": pm_id,
         "object": "payment_method",
+        # The test card (or IBAN) behind it: it decides later charges, such as renewals.
+        "_card": card_number,
         "allow_redisplay": "unspecified",
         "billing_details": {
             "address": dict(ADDRESS),

@@ -170,7 +170,7 @@ def charge(
         "paid": paid,
         "payment_intent": intent["id"],
         "payment_method": pm["id"],
-        "payment_method_details": {"card": card_details(store.cards[pm["id"]]), "type": "card"},
+        "payment_method_details": {"card": card_details(pm["_card"]), "type": "card"},
         "receipt_email": None,
         "receipt_number": None,
         "receipt_url": f"https://pay.stripe.com/receipts/sandbox/{ch_id}",

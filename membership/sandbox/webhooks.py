@@ -14,7 +14,7 @@ from typing import Any
 
 from werkzeug.test import Client
 
-from membership.sandbox.store import Obj, Store
+from membership.sandbox.store import Obj, Store, public
 
 # A target gets the raw body and headers, and answers an HTTP status (0: unreachable).
 Target = Callable[[bytes, dict[str, str]], int]
@@ -103,7 +103,7 @@ class Webhooks:
 
     def redeliver(self, event_id: str) -> Delivery:
         """Send an event again, as Stripe's retries and "resend" do."""
-        return self._deliver(self.store.get(event_id, "event"))
+        return self._deliver(event_id)
 
     def _take(self) -> list[str]:
         with self.store.lock:
@@ -112,12 +112,13 @@ class Webhooks:
 
     def _deliver_all(self, ids: list[str]) -> None:
         for event_id in ids:
-            event = self.store.get(event_id, "event")
-            self._deliver(event)
+            self._deliver(event_id)
             if self.duplicate:
-                self._deliver(event)
+                self._deliver(event_id)
 
-    def _deliver(self, event: Obj) -> Delivery:
+    def _deliver(self, event_id: str) -> Delivery:
+        with self.store.lock:
+            event = public(self.store.get(event_id, "event"))
         if self.target is None:
             return Delivery(event["id"], event["type"], 0)
         payload = json.dumps(event, indent=2).encode()
@@ -136,6 +137,6 @@ class Webhooks:
         with self.store.lock:
             self.deliveries.append(delivery)
             if delivery.ok:
-                self.store.delivered.add(event["id"])
-                event["pending_webhooks"] = 0
+                stored = self.store.get(event_id, "event")
+                stored.update(pending_webhooks=0, _delivered=True)
         return delivery

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -41,9 +42,31 @@ def inbox() -> Inbox:
     return Inbox()
 
 
-@pytest.fixture
-def sandbox(inbox: Inbox, webhook_secret: str) -> Sandbox:
-    return Sandbox(webhook_secret=webhook_secret, webhook_target=inbox, start_time=START)
+@pytest.fixture(params=["memory", "file"])
+def sandbox(
+    request: pytest.FixtureRequest, inbox: Inbox, webhook_secret: str, tmp_path: Path
+) -> Iterator[Sandbox]:
+    """Every sandbox test runs on both stores; on a file, each test ends by checking that a
+    new process opening the file would see exactly what this one sees."""
+    path = str(tmp_path / "stripe-sandbox.db") if request.param == "file" else None
+    sandbox = Sandbox(
+        webhook_secret=webhook_secret, webhook_target=inbox, start_time=START, path=path
+    )
+    yield sandbox
+    if path is not None:
+        assert state(Sandbox(path=path, start_time=START)) == state(sandbox)
+
+
+def state(sandbox: Sandbox) -> dict[str, Any]:
+    store = sandbox.store
+    with store.lock:
+        return {
+            "objects": store.objects,
+            "order": [e["id"] for e in store.events],
+            "now": store.now,
+            "undelivered": store.undelivered,
+            "idempotency": store.idempotency,
+        }
 
 
 @pytest.fixture

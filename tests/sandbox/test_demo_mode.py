@@ -13,7 +13,7 @@ from membership.sandbox import SANDBOX_WEBHOOK_SECRET, Sandbox
 
 def bare_app(**config: object) -> Flask:
     app = Flask(__name__)
-    app.config.update(config)
+    app.config.update({"SANDBOX_STATE": "memory", **config})
     stripe_api.init_app(app)
     return app
 
