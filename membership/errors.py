@@ -3,15 +3,31 @@
 from __future__ import annotations
 
 import logging
+import math
+import time
+from datetime import timedelta
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import format_timedelta, gettext
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from membership.extensions import limiter
 from membership.logs import current_request_id
 
 log = logging.getLogger("membership.errors")
 
+# The page's heading: what happened, in words; the bare code follows, small, for support.
+TITLES = {
+    400: _l("We could not understand that request"),
+    403: _l("This page is not open to you"),
+    404: _l("Page not found"),
+    405: _l("That action is not possible here"),
+    413: _l("That was more than we can accept"),
+    429: _l("Please wait a little"),
+    500: _l("Something went wrong on our side"),
+}
+# What to do next: the page's text, and the message of a JSON error.
 MESSAGES = {
     400: _l("The request could not be understood. Please go back and try again."),
     403: _l("You do not have access to this page."),
@@ -19,7 +35,7 @@ MESSAGES = {
     405: _l("That action is not allowed here."),
     413: _l("That request was too large."),
     429: _l("Too many attempts in a short time. Please wait a few minutes and try again."),
-    500: _l("Something went wrong on our side. Your payment details were not affected."),
+    500: _l("Your payment details were not affected. Please try again in a few minutes."),
 }
 
 
@@ -33,14 +49,42 @@ def wants_json() -> bool:
     return request.path.startswith(("/stripe/", "/healthz")) or best == "application/json"
 
 
+def retry_after_seconds() -> int | None:
+    """How long until the limit this request broke lets it through, as Retry-After says."""
+    breached = [limit for limit in limiter.current_limits if limit.breached]
+    if not breached:
+        return None
+    return max(0, max(limit.reset_at for limit in breached) - int(time.time()))
+
+
+def try_again_message() -> str:
+    """Too many attempts, and when to try again in the reader's words ("in 7 minutes")."""
+    seconds = retry_after_seconds()
+    if seconds is None:
+        return str(MESSAGES[429])
+    # Rounded up: a reader who comes back when told must not meet the limit again.
+    minutes = max(1, math.ceil(seconds / 60))
+    # threshold=2: "in 80 minutes", not "in 1 hour" (Babel rounds 1.3 hours down to one).
+    when = format_timedelta(
+        timedelta(minutes=minutes), granularity="minute", threshold=2, add_direction=True
+    )
+    return gettext("Too many attempts in a short time. Please try again %(when)s.", when=when)
+
+
 def render_error(code: int) -> tuple[Response | str, int]:
     # Lazy: translated here, in the locale of the request being answered.
-    message = str(MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400]))
+    fallback = 500 if code >= 500 else 400
+    message = try_again_message() if code == 429 else str(MESSAGES.get(code, MESSAGES[fallback]))
     if wants_json():
         return jsonify(error={"status": code, "message": message}), code
+    title = str(TITLES.get(code, TITLES[fallback]))
     return (
         render_template(
-            "errors/error.html", code=code, message=message, request_id=current_request_id()
+            "errors/error.html",
+            code=code,
+            title=title,
+            message=message,
+            request_id=current_request_id(),
         ),
         code,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 import pytest
 from flask import abort
@@ -136,6 +137,69 @@ def test_405_keeps_the_allow_header(client):
     assert response.status_code == 405
     assert "GET" in response.headers["Allow"]
     assert response.is_json
+
+
+ERROR_PAGES = [
+    ("GET", "/test/abort/400", 400, "We could not understand that request"),
+    ("GET", "/test/abort/403", 403, "This page is not open to you"),
+    ("GET", "/no-such-page", 404, "Page not found"),
+    ("DELETE", "/give", 405, "That action is not possible here"),
+    ("GET", "/test/abort/413", 413, "That was more than we can accept"),
+    ("GET", "/test/limited", 429, "Please wait a little"),
+    ("GET", "/test/boom", 500, "Something went wrong on our side"),
+    ("GET", "/test/abort/503", 503, "Something went wrong on our side"),
+]
+
+
+def first_heading(html: str) -> str:
+    found = re.search(r"<h1[^>]*>(.*?)</h1>", html, re.S)
+    assert found, "the page has a heading"
+    return found.group(1).strip()
+
+
+@pytest.mark.parametrize(("method", "path", "code", "heading"), ERROR_PAGES)
+def test_error_pages_lead_with_words_and_give_the_code_after(
+    error_app, method, path, code, heading
+):
+    @error_app.get("/test/abort/<int:status>")
+    def abort_with(status: int):
+        abort(status)
+
+    client = error_app.test_client()
+    if code == 429:
+        client.get(path)
+    response = client.open(path, method=method)
+    html = response.get_data(as_text=True)
+    assert response.status_code == code
+    assert first_heading(html) == heading
+    assert re.search(r"<title>\s*" + re.escape(heading), html)
+    assert html.index(f"Error {code}") > html.index("<h1")
+
+
+@pytest.mark.parametrize(
+    ("path", "heading", "text"),
+    [
+        ("/no-such-page", "Страница не найдена", "Мы не смогли найти эту страницу."),
+        ("/test/boom", "Что-то пошло не так на нашей стороне", "Ваши платёжные данные"),
+        ("/test/limited", "Пожалуйста, подождите немного", "попробуйте снова через"),
+    ],
+)
+def test_error_pages_speak_the_readers_language(error_app, path, heading, text):
+    client = error_app.test_client()
+    if path == "/test/limited":
+        client.get(path)  # uses up its one request a minute
+    response = client.get(path, headers={"Accept-Language": "ru"})
+    html = response.get_data(as_text=True)
+    assert first_heading(html) == heading and text in html
+    assert "Ошибка" in html
+
+
+def test_a_json_429_says_when_to_try_again(error_app):
+    client = error_app.test_client()
+    client.get("/test/limited")
+    response = client.get("/test/limited", headers={"Accept": "application/json"})
+    assert response.status_code == 429 and "Retry-After" in response.headers
+    assert "Please try again in" in response.get_json()["error"]["message"]
 
 
 def test_behind_a_proxy_client_address_and_scheme_come_from_forwarded_headers(make_app):

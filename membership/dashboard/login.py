@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask.wrappers import Response
 from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
@@ -59,6 +60,14 @@ def per_account_limit() -> str:
     return str(current_app.config["LOGIN_RATE_LIMIT_ACCOUNT"])
 
 
+def failed(response: Response) -> bool:
+    """Only a sign-in that did not go through counts against the throttles: staff who sign in
+    often must not lock themselves out. A success is the redirect onward; a 429 checked no
+    password. Flask-Limiter tests the limit first and counts after the response, so guesses
+    already in flight together can pass it, at most as many as the server answers at once."""
+    return response.status_code != 429 and not 300 <= response.status_code < 400
+
+
 def signed_in_account() -> str:
     """The rate-limit key for guesses at a signed-in account's password (a borrowed laptop)."""
     return f"staff-password:{current_user.id}"
@@ -80,8 +89,10 @@ def login() -> ResponseReturnValue:
 
 @bp.post("/login")
 @public
-@limiter.limit(per_ip_limit, scope="staff-login-ip")
-@limiter.limit(per_account_limit, key_func=submitted_account, scope="staff-login-account")
+@limiter.limit(per_ip_limit, scope="staff-login-ip", deduct_when=failed)
+@limiter.limit(
+    per_account_limit, key_func=submitted_account, scope="staff-login-account", deduct_when=failed
+)
 def login_submit() -> ResponseReturnValue:
     """Check the credentials; on success start a brand-new session."""
     form = LoginForm()

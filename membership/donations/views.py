@@ -7,10 +7,12 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask.wrappers import Response
 from flask_babel import get_locale, gettext
+from flask_limiter.errors import RateLimitExceeded
 from wtforms.fields.choices import SelectChoice
 
-from membership import stripe_api
+from membership import errors, stripe_api
 from membership.cache import cached
 from membership.context import current_request
 from membership.donations import captcha, checkout, fees, services
@@ -29,6 +31,12 @@ def per_client_limit() -> str:
 
 def global_limit() -> str:
     return current_app.config["CHECKOUT_GLOBAL_RATE_LIMIT"]
+
+
+def went_to_stripe(response: Response) -> bool:
+    """Only a checkout started (303), or tried and refused by Stripe (502), uses up the limits:
+    a form sent back to fix a field costs nothing and must not lock its reader out."""
+    return response.status_code in (303, 502)
 
 
 @bp.get("/")
@@ -62,8 +70,13 @@ def give() -> str:
 
 
 @bp.post("/give")
-@limiter.limit(per_client_limit)
-@limiter.limit(global_limit, key_func=lambda: "all-clients", scope="checkout-global")
+@limiter.limit(per_client_limit, deduct_when=went_to_stripe)
+@limiter.limit(
+    global_limit,
+    key_func=lambda: "all-clients",
+    scope="checkout-global",
+    deduct_when=went_to_stripe,
+)
 def give_submit() -> ResponseReturnValue:
     form = DonationForm()
     if form.website.data:
@@ -91,6 +104,14 @@ def give_submit() -> ResponseReturnValue:
         )
         return render_form(form, error=message), 502
     return redirect(url, code=303)
+
+
+@bp.errorhandler(RateLimitExceeded)
+def too_many(error: RateLimitExceeded) -> ResponseReturnValue:
+    """Over the checkout limit: the form again with the reader's choices, and when to retry."""
+    if request.endpoint != "donations.give_submit":
+        return errors.handle_http_error(error)
+    return render_form(DonationForm(), error=errors.try_again_message()), 429
 
 
 @bp.get("/thanks")

@@ -126,6 +126,25 @@ def test_throttled_per_address_across_accounts(make_app):
         assert other_address.status_code == 200
 
 
+def test_successful_sign_ins_do_not_count_toward_the_account_throttle(client, admin):
+    """Only failures are guesses: a colleague signing in six times is not locked out."""
+    for _ in range(6):
+        assert login(client, admin.email).status_code == 302
+    assert login(client, admin.email, "wrong password here").status_code == 200
+
+
+def test_successful_sign_ins_do_not_count_toward_the_address_throttle(make_app):
+    app = make_app(LOGIN_RATE_LIMIT_IP="3 per 15 minutes")
+    client = app.test_client()
+    with app.app_context():
+        staff = [make_account(email=f"desk{n}@newsroom.example") for n in range(4)]
+        for account in staff:  # four colleagues behind the newsroom's one address
+            assert login(client, account.email).status_code == 302
+        # Failures still count: the fourth in the window is refused.
+        codes = [login(client, staff[0].email, "wrong password here").status_code for _ in range(4)]
+        assert codes == [200, 200, 200, 429]
+
+
 def test_login_needs_csrf_token_when_enabled(make_app):
     app = make_app(WTF_CSRF_ENABLED=True)
     with app.app_context():
