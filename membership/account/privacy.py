@@ -1,15 +1,17 @@
 """A donor's data: everything we hold about them as JSON, and erasure that keeps only accounting.
 
-Erasure keeps amounts, dates and statuses under the pseudonymous public_id and Stripe customer
-id (Stripe's own opaque key, needed so a late webhook still finds the erased member instead of
-creating a new one with the PII). It removes email, name, consent, outbox addresses and contents,
-the article and referrer a gift came from (what someone reads can put them at risk), and the
-PII inside stored Stripe events and audit details that concern them.
+Erasure keeps amounts, dates and statuses under the pseudonymous public_id. It removes email,
+name, consent, every Stripe customer id seen for them, outbox addresses and contents, the
+article and referrer a gift came from (what someone reads can put them at risk), and the PII
+inside stored Stripe events and audit details that concern them. At Stripe it cancels their
+gifts and blanks every one of their customers. What is left to recognise them by, when a late
+event names them, is a keyed fingerprint of each (members/erasure.py).
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,11 +22,13 @@ from membership import stripe_api
 from membership.account import services
 from membership.dashboard.audit import record
 from membership.extensions import db
+from membership.members import erasure
 from membership.models import (
     AuditEntry,
     CheckoutAttempt,
     Donation,
     Member,
+    MemberCustomer,
     OutboxEmail,
     OutboxStatus,
     RecurringDonation,
@@ -74,11 +78,15 @@ def as_dict(row: Any, leave_out: tuple[str, ...] = ()) -> dict[str, Any]:
     return {c.key: jsonable(getattr(row, c.key)) for c in columns if c.key not in leave_out}
 
 
-def audit_about(member: Member) -> sa.Select[AuditEntry]:
-    return sa.select(AuditEntry).where(
+def about(member: Member) -> sa.ColumnElement[bool]:
+    return sa.and_(
         AuditEntry.target_type == "member",
         AuditEntry.target_id.in_([member.public_id, str(member.id)]),
     )
+
+
+def audit_about(member: Member) -> sa.Select[AuditEntry]:
+    return sa.select(AuditEntry).where(about(member))
 
 
 def export_data(member: Member) -> dict[str, Any]:
@@ -109,8 +117,19 @@ def export_data(member: Member) -> dict[str, Any]:
     }
 
 
-def scrub(value: Any, email: str | None, names: frozenset[str] = frozenset()) -> Any:
-    """A copy with PII keys nulled and strings naming the donor (casefolded needles) replaced."""
+def scrub(
+    value: Any,
+    emails: Iterable[str] = (),
+    names: frozenset[str] = frozenset(),
+    ids: frozenset[str] = frozenset(),
+) -> Any:
+    """A copy with PII keys nulled, and strings naming the donor replaced: those holding one of
+    the (casefolded) emails, equal to a (casefolded) name, or equal to one of the Stripe ids."""
+    needles = frozenset(e.casefold() for e in emails if e)
+    return _scrub(value, needles, names, ids)
+
+
+def _scrub(value: Any, emails: frozenset[str], names: frozenset[str], ids: frozenset[str]) -> Any:
     if isinstance(value, dict):
         is_customer = value.get("object") == "customer"
         return {
@@ -119,28 +138,41 @@ def scrub(value: Any, email: str | None, names: frozenset[str] = frozenset()) ->
             # An update's old values: whatever they were, they may be the donor's details.
             else dict.fromkeys(v)
             if k == "previous_attributes" and isinstance(v, dict)
-            else scrub(v, email, names)
+            else _scrub(v, emails, names, ids)
             for k, v in value.items()
         }
     if isinstance(value, list):
-        return [scrub(v, email, names) for v in value]
+        return [_scrub(v, emails, names, ids) for v in value]
     if isinstance(value, str):
         folded = value.casefold()
-        if (email and email in folded) or folded.strip() in names:
+        if value in ids or any(e in folded for e in emails) or folded.strip() in names:
             return ERASED
     return value
 
 
+def customers_of(member: Member) -> list[str]:
+    """Every Stripe customer the service has seen for the member, the first one first."""
+    linked = db.session.scalars(
+        sa.select(MemberCustomer.stripe_customer_id)
+        .where(MemberCustomer.member_id == member.id)
+        .order_by(MemberCustomer.created_at, MemberCustomer.stripe_customer_id)
+    )
+    first = [member.stripe_customer_id] if member.stripe_customer_id else []
+    return first + [c for c in linked if c not in first]
+
+
 def erase(member: Member, actor: str, staff_user_id: int | None = None) -> None:
-    """Stop the donor's gifts at Stripe, then blank their PII here, in one transaction."""
+    """Stop the donor's gifts and blank every one of their customers at Stripe, then blank their
+    PII here and keep only fingerprints of it, in one transaction."""
     names = {member.display_name}
+    customers = customers_of(member)
     try:
         for recurring in services.live_recurring(member):
             stripe_api.cancel_subscription_now(recurring.stripe_subscription_id)
-        if member.stripe_customer_id:
+        for customer_id in customers:
             # The name lives at Stripe (checkout asks for it); needed to find it in our copies.
-            names.add(stripe_api.retrieve_customer(member.stripe_customer_id).get("name"))
-            stripe_api.forget_customer_details(member.stripe_customer_id)
+            names.add(stripe_api.retrieve_customer(customer_id).get("name"))
+            stripe_api.forget_customer_details(customer_id)
     except (stripe_api.PaymentProviderError, stripe.StripeError) as exc:
         db.session.rollback()
         raise ErasureError(type(exc).__name__) from exc
@@ -148,11 +180,12 @@ def erase(member: Member, actor: str, staff_user_id: int | None = None) -> None:
     db.session.refresh(member)
     email = (member.email or "").casefold() or None
     needles = frozenset(n.casefold().strip() for n in names if n and n.strip())
+    ids = frozenset(customers)
+    erasure.remember(member, email, customers)
     erase_member_row(member)
     erase_related(member, email)
-    scrub_events(member, email, needles)
-    for entry in db.session.scalars(audit_about(member)):
-        entry.detail = scrub(entry.detail, email, needles) if entry.detail else entry.detail
+    scrub_events(email, needles, ids)
+    scrub_audit(member, email, needles, ids)
     record("member.erase", "member", member.public_id, actor=actor, staff_user_id=staff_user_id)
     db.session.commit()
 
@@ -163,7 +196,9 @@ def erase_member_row(member: Member) -> None:
     member.newsletter_consent = False
     member.newsletter_consent_at = None
     member.login_nonce = None  # ends every session and link
+    member.stripe_customer_id = None  # its fingerprint recognises it from now on
     member.erased_at = datetime.now(UTC)
+    db.session.execute(sa.delete(MemberCustomer).where(MemberCustomer.member_id == member.id))
 
 
 def erase_related(member: Member, email: str | None) -> None:
@@ -183,17 +218,31 @@ def erase_related(member: Member, email: str | None) -> None:
                 row.cancellation_reason = None
 
 
-def scrub_events(member: Member, email: str | None, names: frozenset[str]) -> None:
-    """Stored Stripe payloads about this customer keep their ids and amounts, not the person."""
-    text = sa.func.lower(sa.cast(StripeEvent.payload, sa.Text))
-    conditions = []
-    if member.stripe_customer_id:
-        conditions.append(text.contains(member.stripe_customer_id.lower(), autoescape=True))
-    if email:
-        conditions.append(text.contains(email, autoescape=True))
-    if not conditions:
-        return
-    for event in db.session.scalars(sa.select(StripeEvent).where(sa.or_(*conditions))):
-        event.payload = scrub(event.payload, email, names)
+def naming(column: Any, email: str | None, ids: frozenset[str]) -> Any:
+    """A condition: the JSON column's text holds the email or one of the ids."""
+    text = sa.func.lower(sa.cast(column, sa.Text))
+    needles = sorted(ids) + ([email] if email else [])
+    return sa.or_(sa.false(), *(text.contains(n.lower(), autoescape=True) for n in needles))
+
+
+def scrub_events(email: str | None, names: frozenset[str], ids: frozenset[str]) -> None:
+    """Stored Stripe payloads about the donor keep their other ids and amounts, not the person."""
+    emails = [email] if email else []
+    for event in db.session.scalars(
+        sa.select(StripeEvent).where(naming(StripeEvent.payload, email, ids))
+    ):
+        event.payload = scrub(event.payload, emails, names, ids)
         if event.last_error and email and email in event.last_error.casefold():
             event.last_error = ERASED
+
+
+def scrub_audit(
+    member: Member, email: str | None, names: frozenset[str], ids: frozenset[str]
+) -> None:
+    """Entries about the member, and any whose details name them (an export's search text)."""
+    emails = [email] if email else []
+    for entry in db.session.scalars(
+        sa.select(AuditEntry).where(sa.or_(about(member), naming(AuditEntry.detail, email, ids)))
+    ):
+        if entry.detail:
+            entry.detail = scrub(entry.detail, emails, names, ids)

@@ -15,6 +15,7 @@ from sqlalchemy import (
     CompoundSelect,
     String,
     bindparam,
+    case,
     inspect,
     null,
     or_,
@@ -26,12 +27,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 
 from membership.extensions import conflict_insert, db
+from membership.members import erasure
 from membership.models import (
     Donation,
     DonationKind,
     DonationStatus,
     Interval,
     Member,
+    MemberCustomer,
     MemberStatus,
     RecurringDonation,
     SubscriptionStatus,
@@ -49,8 +52,20 @@ REVERSED = {DonationStatus.REFUNDED, DonationStatus.DISPUTE_LOST, DonationStatus
 
 # Every webhook runs these; built once, they are run with bound values and SQLAlchemy skips
 # building each statement and its cache key again.
-MEMBER_BY_CUSTOMER_OR_EMAIL = select(Member).where(
-    or_(Member.stripe_customer_id == bindparam("customer_id"), Member.email == bindparam("email"))
+# A member holds the customers in member_customer (every one seen for them), and the first of
+# them in its own column too; the customer decides before the email. A None matches nothing.
+BY_CUSTOMER = or_(
+    Member.stripe_customer_id == bindparam("customer_id"),
+    Member.id
+    == select(MemberCustomer.member_id)
+    .where(MemberCustomer.stripe_customer_id == bindparam("customer_id"))
+    .scalar_subquery(),
+)
+MEMBER_BY_CUSTOMER_OR_EMAIL = (
+    select(Member)
+    .where(or_(BY_CUSTOMER, Member.email == bindparam("email")))
+    .order_by(case((BY_CUSTOMER, 0), else_=1))
+    .limit(1)
 )
 # What status and tier derive from, as (status, amount, currency, interval, paid_at) rows: a
 # NULL interval marks a counted one-off gift, a NULL paid_at a recurring gift.
@@ -87,13 +102,19 @@ def find_or_create_member(customer_id: str | None, email: str | None) -> Member:
     member = find_member(customer_id, email)
     if member is None:
         return add_member(customer_id, email)
-    if customer_id and member.stripe_customer_id is None:
-        member.stripe_customer_id = customer_id
+    link_customer(member, customer_id)
     return member
 
 
 def add_member(customer_id: str | None, email: str | None) -> Member:
-    """A new member for this customer and email, or the one a racing event inserted first."""
+    """A new member for this customer and email, or the one a racing event inserted first.
+
+    An erased donor's customer or email is never made a member again: their news is counted
+    on the erased member's pseudonymous row (members/erasure.py).
+    """
+    erased = erasure.erased_member(customer_id, email)
+    if erased is not None:
+        return erased
     email = normalise_email(email)
     if email is None:
         raise LookupError("cannot create a member without an email address")
@@ -102,9 +123,25 @@ def add_member(customer_id: str | None, email: str | None) -> Member:
         member = find_member(customer_id, email)
         if member is None:  # the conflicting row is neither: only a public_id clash could do it
             raise LookupError("member insert conflicted with no matching member")
-    if customer_id and member.stripe_customer_id is None:
-        member.stripe_customer_id = customer_id
+    link_customer(member, customer_id)
     return member
+
+
+def link_customer(member: Member, customer_id: str | None) -> None:
+    """Record a Stripe customer seen for the member (never for an erased one: their ids are
+    kept only as fingerprints)."""
+    if not customer_id or member.erased_at is not None:
+        return
+    if member.stripe_customer_id is None:
+        member.stripe_customer_id = customer_id
+    if member.id is None:
+        db.session.flush()
+    table = MemberCustomer.__table__
+    now = datetime.now(UTC)
+    insert = conflict_insert(table, db.session.get_bind().dialect.name).values(
+        stripe_customer_id=customer_id, member_id=member.id, created_at=now, updated_at=now
+    )
+    db.session.execute(insert.on_conflict_do_nothing())
 
 
 def insert_unique(row: Row) -> Row | None:
@@ -178,10 +215,8 @@ def find_member(customer_id: str | None, email: str | None) -> Member | None:
     email = normalise_email(email)
     if not (customer_id or email):
         return None
-    params = {"customer_id": customer_id, "email": email}  # a None matches nothing
-    found = db.session.scalars(MEMBER_BY_CUSTOMER_OR_EMAIL, params).all()
-    by_customer = [m for m in found if customer_id and m.stripe_customer_id == customer_id]
-    return next(iter(by_customer or found), None)
+    params = {"customer_id": customer_id, "email": email}
+    return db.session.scalars(MEMBER_BY_CUSTOMER_OR_EMAIL, params).first()
 
 
 def add_months(moment: datetime, months: int) -> datetime:

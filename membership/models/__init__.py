@@ -27,7 +27,14 @@ from membership.models.enums import (
     StaffRole,
     SubscriptionStatus,
 )
-from membership.models.gifts import CheckoutAttempt, Donation, Member, RecurringDonation
+from membership.models.gifts import (
+    CheckoutAttempt,
+    Donation,
+    ErasedIdentity,
+    Member,
+    MemberCustomer,
+    RecurringDonation,
+)
 from membership.models.newsroom import AuditEntry, Campaign, OutboxEmail, StaffUser, StripeEvent
 from membership.models.rollups import Article, GiftMonth, MemberGiving, RollupMonth, SourceMonth
 
@@ -55,11 +62,13 @@ __all__ = [
     "Donation",
     "DonationKind",
     "DonationStatus",
+    "ErasedIdentity",
     "Frequency",
     "GiftMonth",
     "Interval",
     "JSONType",
     "Member",
+    "MemberCustomer",
     "MemberGiving",
     "MemberStatus",
     "MoneyMixin",

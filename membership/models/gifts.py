@@ -74,6 +74,31 @@ class Member(TimestampMixin, Model):
         return f"<Member {self.id} {self.status}>"
 
 
+class MemberCustomer(TimestampMixin, Model):
+    """A Stripe customer seen for a member: every checkout without a customer makes one."""
+
+    __tablename__ = "member_customer"
+
+    stripe_customer_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+
+
+class ErasedIdentity(Model):
+    """What is left of an erased donor's email or Stripe customer id: a keyed fingerprint
+    (HMAC-SHA256 under ERASURE_KEY, never the value), so that a late event, an import or a
+    checkout naming them is recognised and scrubbed before anything is stored."""
+
+    __tablename__ = "erased_identity"
+
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "email" or "customer"
+    # The erased member's pseudonymous row, which a late gift is counted on.
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"), index=True)
+    erased_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # A customer's: when Stripe confirmed its email and name blanked (NULL: still to do).
+    forgotten_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class RecurringDonation(AttributionMixin, MoneyMixin, TimestampMixin, Model):
     """A Stripe subscription: the monthly or annual gift as Stripe last told us it stands."""
 

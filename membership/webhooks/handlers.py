@@ -115,7 +115,7 @@ def customer_updated(event: Event) -> None:
         # Erased: whatever Stripe now holds for the customer stays out, also out of the inbox.
         stored = db.session.get(StripeEvent, event.id)
         if stored is not None:
-            stored.payload = privacy.scrub(stored.payload, None)
+            stored.payload = privacy.scrub(stored.payload)
         return
     email = members.normalise_email(customer.get("email"))
     if member is None or email is None or member.email in (None, email):

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import enum
 import functools
+import json
 import logging
 from datetime import UTC, datetime
 from typing import Any
 
+import stripe
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from membership import stripe_api
+from membership.account import privacy
 from membership.extensions import conflict_insert, db
 from membership.models import StripeEvent
+from membership.webhooks import erased
 from membership.webhooks.events import Event
 from membership.webhooks.handlers import HANDLERS
 
@@ -36,11 +41,13 @@ def receive(payload: dict[str, Any]) -> Outcome:
     the process dies first, Stripe never got a 200 and delivers it again. Either way no
     received event is lost.
     """
+    delivery = erased.guard(payload)  # news of an erased donor is stored without them
     if payload["type"] not in HANDLERS:
-        return acknowledge(payload)
-    if not claim(payload):
-        return process(payload["id"])  # stored before: a duplicate, or a retry after a failure
-    return run(payload)
+        return acknowledge(delivery)
+    if not claim(delivery.stored):
+        # Stored before: a duplicate, or a retry after a failure.
+        return process(payload["id"], delivery=delivery)
+    return run(delivery)
 
 
 def claim(payload: dict[str, Any]) -> bool:
@@ -54,20 +61,22 @@ def claim(payload: dict[str, Any]) -> bool:
     return db.session.execute(insert_new(), row).first() is not None
 
 
-def acknowledge(payload: dict[str, Any]) -> Outcome:
+def acknowledge(delivery: erased.Delivery) -> Outcome:
     """Keep an event of a type we do not handle, as applied: one INSERT, in autocommit.
 
     Most of what Stripe sends is such news (payment_intent.created, invoice.finalized...); a
     single statement needs no transaction around it, which saves a BEGIN and a COMMIT each.
     """
+    payload = delivery.stored
     if in_transaction():  # e.g. reconcile, which has read in this session already
         store(payload)
-        return process(payload["id"])
+        return process(payload["id"], delivery=delivery)
     row = event_row(payload, processed_at=datetime.now(UTC), attempts=1)
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         inserted = connection.execute(insert_new(), row).first()
     if inserted is None:
-        return process(payload["id"])  # stored before, maybe unapplied (replay's store)
+        # Stored before, maybe unapplied (replay's store).
+        return process(payload["id"], delivery=delivery)
     if log.isEnabledFor(logging.INFO):  # most events come here: no fields built for nothing
         log.info("unhandled event type", extra={"fields": fields(Event.from_payload(payload))})
     return Outcome.IGNORED
@@ -81,7 +90,8 @@ def in_transaction() -> bool:
 
 
 def store(payload: dict[str, Any]) -> None:
-    """Insert the raw event, uncommitted; a duplicate id, also one racing in now, is a no-op.
+    """Insert the raw event (erased.guard's copy of it), uncommitted; a duplicate id, also one
+    racing in now, is a no-op.
 
     On PostgreSQL a second delivery's insert waits for the first one's transaction, then
     finds the row (already applied) under the lock that process() takes.
@@ -138,8 +148,16 @@ EVENT_LOCKED = (
 )
 
 
-def process(event_id: str, force: bool = False) -> Outcome:
-    """Run a stored event's handler in one transaction with its writes; `force`: a done one too."""
+def process(
+    event_id: str, force: bool = False, delivery: erased.Delivery | None = None
+) -> Outcome:
+    """Run a stored event's handler in one transaction with its writes; `force`: a done one too.
+
+    The handler gets the event as Stripe sent it when it has just come in (`delivery`); a
+    stored copy scrubbed of an erased donor is fetched from Stripe again (it names no one).
+    """
+    if delivery is None:
+        delivery = stored_delivery(event_id)
     row = db.session.scalar(EVENT_LOCKED, {"id": event_id})
     if row is None:
         db.session.rollback()
@@ -150,22 +168,38 @@ def process(event_id: str, force: bool = False) -> Outcome:
     row.processed_at = datetime.now(UTC)  # rolled back with the handler's writes if it fails
     row.attempts += 1
     row.last_error = None
-    return run(row.payload)
+    return run(delivery)
 
 
-def run(payload: dict[str, Any]) -> Outcome:
+def stored_delivery(event_id: str) -> erased.Delivery:
+    """The stored event to run again; one kept scrubbed is asked of Stripe (checked again)."""
+    row = db.session.get(StripeEvent, event_id)
+    if row is None:
+        db.session.rollback()
+        raise LookupError(f"event {event_id} is not in the inbox")
+    if privacy.ERASED in json.dumps(row.payload):
+        try:
+            return erased.guard(stripe_api.retrieve_event(event_id))
+        except (stripe_api.PaymentProviderError, stripe.StripeError):
+            pass  # past Stripe's 30 days, or never Stripe's: the handler gets the kept copy
+    return erased.Delivery(row.payload, row.payload)
+
+
+def run(delivery: erased.Delivery) -> Outcome:
     """Apply the event with its handler and commit; on failure roll back and record the error."""
-    event = Event.from_payload(payload)
+    event = Event.from_payload(delivery.payload)
     handler = HANDLERS.get(event.type)
     try:
         if handler is None:
             log.info("unhandled event type", extra={"fields": fields(event)})
         else:
             handler(event)
+        if delivery.late is not None:
+            erased.forget_again(delivery.late)
         db.session.commit()
     except Exception as exc:
         db.session.rollback()
-        record_failure(payload, event, exc)
+        record_failure(delivery.stored, event, exc)
         return Outcome.FAILED
     log.info("event processed", extra={"fields": fields(event)})
     return Outcome.PROCESSED if handler else Outcome.IGNORED

@@ -12,7 +12,7 @@ from flask import current_app
 from membership import stripe_api
 from membership.extensions import db
 from membership.models import StripeEvent
-from membership.webhooks import inbox
+from membership.webhooks import erased, inbox
 from membership.webhooks.handlers import HANDLERS
 
 UNITS = {"d": "days", "h": "hours", "m": "minutes"}
@@ -30,7 +30,9 @@ def parse_window(text: str) -> timedelta:
 def replay(event_id: str) -> inbox.Outcome:
     """Run one event again, fetching it from Stripe if it never reached the inbox."""
     if db.session.get(StripeEvent, event_id) is None:
-        inbox.store(stripe_api.retrieve_event(event_id))
+        delivery = erased.guard(stripe_api.retrieve_event(event_id))
+        inbox.store(delivery.stored)
+        return inbox.process(event_id, force=True, delivery=delivery)
     return inbox.process(event_id, force=True)
 
 

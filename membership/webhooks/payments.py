@@ -216,6 +216,8 @@ def donation_context(donation: Donation) -> Obj:
 
 def queue_email(member: Member | None, template: str, dedupe_key: str, context: Obj) -> None:
     """Write the email to the outbox with this transaction; one per dedupe key, ever."""
+    if member is not None and member.erased_at is not None:
+        return  # no one to write to: late news about an erased donor makes no email
     db.session.flush()
     email = OutboxEmail(
         member_id=member.id if member else None,

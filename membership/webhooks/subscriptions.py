@@ -35,8 +35,7 @@ def member_for_customer(customer: str | Obj | None, email: str | None = None) ->
     customer_id = object_id(customer)
     member = members.find_member(customer_id, email)
     if member is not None:
-        if customer_id and member.stripe_customer_id is None:
-            member.stripe_customer_id = customer_id
+        members.link_customer(member, customer_id)
         return member
     if email is None and isinstance(customer, dict):
         email = customer.get("email")

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from membership import stripe_api
 from membership.extensions import db
+from membership.members import erasure
 from membership.models import (
     AuditEntry,
     Member,
@@ -78,6 +79,7 @@ def test_erasure_needs_the_confirmation(client, member):
 
 
 def test_erasure_ends_the_gift_at_stripe_and_leaves_no_pii(client, member, sandbox):
+    customer_id = member.stripe_customer_id
     assert pii_hits(EMAIL, NAME)  # the scan does find them while they are there
     sign_in(client, member)
     response = client.post("/account/erase", data={"confirm": "y"})
@@ -89,7 +91,9 @@ def test_erasure_ends_the_gift_at_stripe_and_leaves_no_pii(client, member, sandb
     assert pii_hits(EMAIL, NAME, ARTICLE) == []
     erased = db.session.get(Member, member.id)
     assert erased.erased_at is not None and erased.email is None
-    assert erased.stripe_customer_id is not None  # pseudonymous; late webhooks still match
+    # No customer id stays: late webhooks are matched by its keyed fingerprint instead.
+    assert erased.stripe_customer_id is None
+    assert erasure.erased_member(customer_id, None) == erased
     assert [d.amount for d in erased.donations] == [1000]  # accounting stays
     assert client.get("/account/home").status_code == 302  # signed out
     [entry] = audit("member.erase")
