@@ -7,9 +7,10 @@ import logging
 
 import sqlalchemy as sa
 
+from membership.dashboard.audit import record
 from membership.extensions import db
 from membership.members import erasure
-from membership.models import Donation, ErasedIdentity, Member, OutboxEmail
+from membership.models import AuditEntry, Donation, ErasedIdentity, Member, OutboxEmail
 from tests.account.conftest import EMAIL, NAME, pii_hits, sign_in
 from tests.webhooks.conftest import deliver
 
@@ -62,9 +63,10 @@ def test_late_and_crafted_events_after_erasure_leave_no_trace(
     assert pii_hits(EMAIL, NAME, *customers) == []
     db.session.expire_all()
     assert db.session.scalars(sa.select(Member)).all() == [db.session.get(Member, member.id)]
-    assert db.session.scalars(
-        sa.select(OutboxEmail).where(OutboxEmail.to_address.is_not(None))
-    ).all() == []
+    assert (
+        db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.to_address.is_not(None))).all()
+        == []
+    )
     # The late gift still counts, on the erased member's pseudonymous row.
     gifts = db.session.scalars(sa.select(Donation.amount).where(Donation.member_id == member.id))
     assert sorted(gifts) == [700, 1000, 1500]
@@ -94,3 +96,18 @@ def test_a_donor_who_gives_again_after_erasure_is_a_new_member(
     assert again is not None and again.id != member.id
     assert [d.amount for d in again.donations] == [900]
     assert erasure.erased_member(None, EMAIL) is None  # her email is hers to give again
+
+
+def test_erasure_scrubs_audit_details_that_name_her(app, client, donor):
+    member = donor("one_off")
+    with app.test_request_context():
+        record("export.members", "member", None, {"filters": {"q": EMAIL.upper()}})
+        record("export.members", "member", None, {"filters": {"q": "someone@else.example"}})
+        db.session.commit()
+    sign_in(client, member)
+    client.post("/account/erase", data={"confirm": "y"})
+    db.session.expire_all()
+    details = [
+        e.detail for e in db.session.scalars(sa.select(AuditEntry)) if e.action.startswith("export")
+    ]
+    assert details == [{"filters": {"q": "[erased]"}}, {"filters": {"q": "someone@else.example"}}]
