@@ -22,6 +22,18 @@ KNOWN_DEFAULT_SECRETS = frozenset(
 MIN_SECRET_KEY_BYTES = 32
 
 
+def limiter_storage_options(uri: str) -> dict[str, object]:
+    """Give up on a Redis that does not answer within half a second (it answers a LAN request
+    in a millisecond): by default redis-py waits out the system's connect timeout, minutes for
+    a host that drops packets, and retries ten times, holding the request all along."""
+    if uri.partition("://")[0] not in {"redis", "rediss", "redis+unix"}:
+        return {}  # memory:// takes no options; other stores have options of their own
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return {"socket_connect_timeout": 0.5, "socket_timeout": 0.5, "retry": Retry(NoBackoff(), 1)}
+
+
 class ConfigError(RuntimeError):
     """The configuration cannot be used; the message says what to set."""
 
@@ -119,6 +131,9 @@ class Config:
     TESTING = False
 
     SECRET_KEY = os.environ.get("SECRET_KEY") or None
+    # Keys the fingerprints erased donors leave (members/erasure.py). Unset: derived from
+    # SECRET_KEY, so rotating that one would forget who was erased; set it on its own.
+    ERASURE_KEY = os.environ.get("ERASURE_KEY") or None
     # None means "SQLite under the instance folder", resolved by create_app.
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or None
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
@@ -150,6 +165,14 @@ class Config:
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis down must not stop giving: each process then counts the same limits in its own
+    # memory, and goes back to Redis once it answers (Flask-Limiter logs the switch once per
+    # process; /healthz says "degraded"). An error in between, such as Redis failing after a
+    # checkout went to Stripe, is logged rather than answered 500. RATELIMIT_* options:
+    # https://flask-limiter.readthedocs.io/en/stable/configuration.html
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_STORAGE_OPTIONS = limiter_storage_options(RATELIMIT_STORAGE_URI)
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
     MAIL_PORT = env_int("MAIL_PORT", 587)

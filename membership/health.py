@@ -1,4 +1,5 @@
-"""Readiness: is the database reachable, and is its schema the one this code expects?"""
+"""Readiness: is the database reachable, and is its schema the one this code expects? And is
+the rate limits' storage answering, which decides whether /healthz says "degraded"."""
 
 from __future__ import annotations
 
@@ -43,6 +44,12 @@ def schema_state() -> str:
     return "current" if row is not None and row[0] == expected_revision() else "behind"
 
 
+def rate_limits_shared() -> bool:
+    """Whether the limiter's storage answers (a ping to Redis; memory:// always does). When it
+    does not, Flask-Limiter counts in each process's memory until it is back (config.py)."""
+    return limiter.storage.check()
+
+
 @bp.get("/healthz")
 @limiter.exempt
 def healthz() -> ResponseReturnValue:
@@ -53,4 +60,9 @@ def healthz() -> ResponseReturnValue:
         "database": "unavailable" if state == "unavailable" else "ok",
         "schema": state,
     }
+    # Degraded, still ready: without Redis every web server limits on its own, and taking
+    # them all out of the load balancer would stop giving altogether (README, Deploying).
+    if not rate_limits_shared():
+        body["rate_limits"] = "per-process"
+        body["status"] = "degraded" if healthy else "error"
     return jsonify(body), 200 if healthy else 503

@@ -12,7 +12,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from membership.dashboard import accounts, bp, passwords
+from membership.dashboard import accounts, bp, devices, passwords
 from membership.dashboard.access import public, staff_required
 from membership.dashboard.audit import record
 from membership.dashboard.auth import end_session, start_session
@@ -87,11 +87,29 @@ def login() -> ResponseReturnValue:
     return render_template("dashboard/login.html", form=LoginForm())
 
 
+# Guesses are slowed per address and per account, but a browser the account has signed in on
+# before is judged by its own failures only: others failing at an admin's email, from any
+# number of addresses or from the admin's own network, cannot refuse the admin's password
+# there (devices.py; README, Staff dashboard). A new browser waits out the account's limit.
+# exempt_when and key_func: https://flask-limiter.readthedocs.io/en/stable/api.html
 @bp.post("/login")
 @public
-@limiter.limit(per_ip_limit, scope="staff-login-ip", deduct_when=failed)
 @limiter.limit(
-    per_account_limit, key_func=submitted_account, scope="staff-login-account", deduct_when=failed
+    per_ip_limit, scope="staff-login-ip", deduct_when=failed, exempt_when=devices.is_known
+)
+@limiter.limit(
+    per_account_limit,
+    key_func=submitted_account,
+    scope="staff-login-account",
+    deduct_when=failed,
+    exempt_when=devices.is_known,
+)
+@limiter.limit(
+    per_account_limit,
+    key_func=devices.device_key,
+    scope="staff-login-device",
+    deduct_when=failed,
+    exempt_when=devices.is_unknown,
 )
 def login_submit() -> ResponseReturnValue:
     """Check the credentials; on success start a brand-new session."""
@@ -118,7 +136,9 @@ def login_submit() -> ResponseReturnValue:
     start_session(result.staff)
     record("staff.login", "staff_user", result.staff.id, staff_user_id=result.staff.id)
     db.session.commit()  # also saves a hash upgraded by passwords.verify
-    return redirect(destination)
+    response = redirect(destination)
+    devices.remember(response, result.staff.email)
+    return response
 
 
 @bp.post("/logout")

@@ -70,6 +70,12 @@ def give() -> str:
 
 
 @bp.post("/give")
+# Both limits are tested before the view and counted after it, only if it went to Stripe
+# (deduct_when: https://flask-limiter.readthedocs.io/en/stable/recipes.html, "Customizing
+# rate limits based on response"). So a start refused by its own address's limit (429) costs
+# the global budget nothing: one address posting all day cannot answer every other reader
+# 429 (test_global_limit.py). The global one counts everyone together (one key_func value):
+# it guards Stripe and the card testers' target; README, "How a reader gives", sizes it.
 @limiter.limit(per_client_limit, deduct_when=went_to_stripe)
 @limiter.limit(
     global_limit,

@@ -145,6 +145,82 @@ def test_successful_sign_ins_do_not_count_toward_the_address_throttle(make_app):
         assert codes == [200, 200, 200, 429]
 
 
+def sign_in_from(client, address: str, email: str, password: str = PASSWORD) -> int:
+    data = {"email": email, "password": password}
+    return client.post("/staff/login", data=data, environ_base={"REMOTE_ADDR": address}).status_code
+
+
+def browser_signed_in_before(app, email: str):
+    """A browser this account has signed in on (and out of) before: it keeps a device cookie."""
+    browser = app.test_client()
+    assert sign_in_from(browser, "198.51.100.1", email) == 302
+    assert browser.post("/staff/logout").status_code == 302
+    return browser
+
+
+def guess_from_five_addresses(app, email: str):
+    attacker = app.test_client()
+    for n in range(5):
+        assert sign_in_from(attacker, f"203.0.113.{n}", email, "wrong password here") == 200
+    return attacker
+
+
+def test_others_failing_at_an_admins_account_cannot_keep_the_admin_out(app, admin):
+    admins_browser = browser_signed_in_before(app, admin.email)
+    attacker = guess_from_five_addresses(app, admin.email)
+    # Guessing stays throttled: the attacker's addresses, and any address and browser never
+    # seen (slowed even with the right password: a new browser waits out the window).
+    assert sign_in_from(attacker, "203.0.113.0", admin.email, "another wrong one") == 429
+    assert sign_in_from(app.test_client(), "192.0.2.77", admin.email, "a third guess") == 429
+    assert sign_in_from(app.test_client(), "192.0.2.78", admin.email) == 429
+    # The admin, from a sixth address (a train's wifi), on the browser they used before: in.
+    assert sign_in_from(admins_browser, "192.0.2.6", admin.email) == 302
+    assert admins_browser.get("/staff/").status_code == 200
+
+
+def test_a_known_browser_is_throttled_by_its_own_failures(app, admin):
+    """A stolen device cookie buys guesses at the same rate as the account's limit, no more;
+    and the browser's failures do not lock the account for the others."""
+    browser = browser_signed_in_before(app, admin.email)
+    codes = [sign_in_from(browser, "192.0.2.6", admin.email, "mistyped it") for _ in range(6)]
+    assert codes == [200] * 5 + [429]
+    assert sign_in_from(app.test_client(), "192.0.2.7", admin.email) == 302
+
+
+def test_the_device_cookie_counts_only_for_its_own_account_and_only_signed(app, admin, viewer):
+    admins_browser = browser_signed_in_before(app, admin.email)
+    viewers_browser = browser_signed_in_before(app, viewer.email)
+    guess_from_five_addresses(app, admin.email)
+    assert sign_in_from(viewers_browser, "192.0.2.8", admin.email) == 429
+    forged = app.test_client()
+    forged.set_cookie(
+        "staff_device", '{"account": "x", "device": "y"}', domain="localhost", path="/staff/login"
+    )
+    assert sign_in_from(forged, "192.0.2.9", admin.email) == 429
+    assert sign_in_from(admins_browser, "192.0.2.10", admin.email) == 302
+
+
+def test_others_at_the_admins_own_address_cannot_keep_the_admin_out(make_app):
+    """The newsroom's office, a shared flat: guesses at other accounts from the admin's
+    address use up that address's limit, not the admin's browser's."""
+    app = make_app(LOGIN_RATE_LIMIT_IP="3 per 15 minutes")
+    with app.app_context():
+        admin = make_account(email="chief@newsroom.example")
+        admins_browser = browser_signed_in_before(app, admin.email)
+        neighbour = app.test_client()
+        codes = [sign_in_from(neighbour, "198.51.100.1", f"desk{n}@x.example") for n in range(4)]
+        assert codes == [200, 200, 200, 429]
+        assert sign_in_from(admins_browser, "198.51.100.1", admin.email) == 302
+
+
+def test_the_device_cookie_names_no_one_and_goes_only_to_the_sign_in_form(client, admin):
+    login(client, admin.email)
+    cookie = client.get_cookie("staff_device", path="/staff/login")
+    assert cookie is not None and cookie.http_only and cookie.same_site == "Strict"
+    assert "admin" not in cookie.decoded_value and "newsroom" not in cookie.decoded_value
+    assert client.get_cookie("staff_device") is None  # not sent to any other path
+
+
 def test_login_needs_csrf_token_when_enabled(make_app):
     app = make_app(WTF_CSRF_ENABLED=True)
     with app.app_context():
