@@ -148,9 +148,7 @@ EVENT_LOCKED = (
 )
 
 
-def process(
-    event_id: str, force: bool = False, delivery: erased.Delivery | None = None
-) -> Outcome:
+def process(event_id: str, force: bool = False, delivery: erased.Delivery | None = None) -> Outcome:
     """Run a stored event's handler in one transaction with its writes; `force`: a done one too.
 
     The handler gets the event as Stripe sent it when it has just come in (`delivery`); a
