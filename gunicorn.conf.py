@@ -10,6 +10,7 @@ A threaded worker serves other requests meanwhile.
 
 import multiprocessing
 import os
+from typing import Any
 
 worker_class = "gthread"
 # One process per core (WEB_CONCURRENCY overrides), each with GUNICORN_THREADS threads and as
@@ -20,11 +21,18 @@ threads = int(os.environ.get("GUNICORN_THREADS") or 12)
 accesslog = None
 
 
-def post_worker_init(worker: object) -> None:
-    """Freeze what the worker made while loading the app (about 130k objects: modules, models,
-    compiled templates) out of the garbage collector's reach. A full collection walked them
-    all, about 40 ms on the thread that happened to trigger it, for nothing: they live as long
-    as the worker. Requests' own objects are collected as before."""
+def post_worker_init(worker: Any) -> None:
+    """In demo mode, the first worker says where to go (the app is loaded in workers, not in
+    the master, so a worker reads its real config; a respawned one is older and stays quiet),
+    and every worker prints a line per email (membership/demo/console.py).
+
+    Then freeze what the worker made while loading the app (about 130k objects: modules,
+    models, compiled templates) out of the garbage collector's reach. A full collection walked
+    them all, about 40 ms on the thread that happened to trigger it, for nothing: they live as
+    long as the worker. Requests' own objects are collected as before."""
     import gc
 
+    from membership.demo.console import worker_started
+
+    worker_started(worker.wsgi, [str(sock) for sock in worker.sockets], first=worker.age == 1)
     gc.freeze()

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from membership import errors, health, i18n, logs, pool, security, stripe_api
+from membership import demo, errors, health, i18n, logs, pool, security, stripe_api
 from membership.config import Config, config_from_env
 from membership.extensions import CookieSessionInterface, csrf, db, limiter, login_manager, migrate
 
@@ -50,6 +50,7 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     stripe_api.init_app(app)
+    demo.init_app(app)  # the demo mailbox and console lines: demo mode only
     return app
 
 

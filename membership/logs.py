@@ -21,6 +21,8 @@ REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 request_log = logging.getLogger("membership.request")
 # The development server's access line: client IP, full path and query string.
 WERKZEUG_ACCESS_LINE = re.compile(r'^\S+ - - \[[^\]]*\] "')
+# Terminal colour codes, which werkzeug puts in its start-up lines: noise in a log store.
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 def drop_access_lines(record: logging.LogRecord) -> bool:
@@ -36,12 +38,16 @@ class JsonFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": plain(record.getMessage()),
         }
         entry.update(getattr(record, "fields", {}))
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return ENCODER.encode(entry)
+
+
+def plain(message: str) -> str:
+    return ANSI_ESCAPE.sub("", message) if "\x1b" in message else message
 
 
 # One encoder for every line: json.dumps(..., default=str) builds a new one each call.
@@ -56,6 +62,9 @@ def configure(app: Flask) -> None:
         handler.setFormatter(JsonFormatter())
         root.addHandler(handler)
     logging.getLogger("membership").setLevel(app.config["LOG_LEVEL"])
+    # The stripe library logs each request's URL (object ids) at INFO and bodies (emails,
+    # names) at DEBUG: only its warnings, whatever LOG_LEVEL says.
+    logging.getLogger("stripe").setLevel(logging.WARNING)
     werkzeug_log = logging.getLogger("werkzeug")
     if drop_access_lines not in werkzeug_log.filters:
         werkzeug_log.addFilter(drop_access_lines)

@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -116,7 +117,7 @@ def test_each_worker_freezes_what_loading_the_app_made():
     settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     before = gc.get_freeze_count()
     try:
-        settings["post_worker_init"](None)
+        settings["post_worker_init"](SimpleNamespace(age=2, wsgi=None, sockets=[]))
         assert gc.get_freeze_count() > before
     finally:
         gc.unfreeze()
