@@ -5,12 +5,29 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := app
+# Links in emails and Checkout's return lead to BASE_URL, so `make run PORT=5180` serves
+# BASE_URL=http://127.0.0.1:5180 unless BASE_URL is set: in the environment, on make's command
+# line or in .env. A server on every address (0.0.0.0) is reached at 127.0.0.1 from here.
+ifeq ($(origin BASE_URL),undefined)
+ifeq ($(shell grep -qs '^[[:space:]]*\(export[[:space:]]\{1,\}\)\{0,1\}BASE_URL[[:space:]]*=' .env && echo set),)
+RUN_ENV := BASE_URL=http://$(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
+endif
+endif
 
-.PHONY: run test lint format translations bench clean
+.PHONY: run test lint format translations bench clean migrate admin demo
 
-run: $(VENV)/.runtime  ## set up, migrate the database, serve on http://127.0.0.1:5000
+run: migrate  ## set up, migrate the database, serve on http://$(HOST):$(PORT)
+	$(RUN_ENV) $(BIN)/flask run --host $(HOST) --port $(PORT)
+
+migrate: $(VENV)/.runtime  ## set up, apply migrations to the database
 	$(BIN)/flask db upgrade
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+admin: migrate  ## make admin EMAIL=you@newsroom.org: a staff admin (asks for the password twice)
+	@test -n "$(EMAIL)" || { echo "Usage: make admin EMAIL=you@newsroom.org" >&2; exit 2; }
+	$(BIN)/flask staff create "$(EMAIL)" --role admin
+
+demo: migrate  ## made-up members and three years of gifts for the dashboard (MEMBERS=2000)
+	$(BIN)/flask demo seed $(if $(MEMBERS),--members $(MEMBERS))
 
 test: $(VENV)/.dev lint  ## set up, lint, and run the whole suite
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -17,7 +17,7 @@ from membership.dashboard.seed_data import Ids, Rows, Story
 from membership.extensions import db
 from membership.members import giving
 from membership.members.services import tier_for, tier_units
-from membership.models import Campaign, Frequency
+from membership.models import Campaign, Frequency, Member
 
 ATTRIBUTION = ("campaign_id", "article_url", "utm_source")
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -46,8 +46,20 @@ CAMPAIGNS = (
 )  # fmt: skip
 
 
+# The seed's members, and only they, have Stripe customer ids like this (seed_data.Story).
+DEMO_CUSTOMER_PREFIX = "cus_demo"
+
+
 class SeedRefused(click.ClickException):
     """Seeding would be unsafe here; the message says why."""
+
+
+class AlreadySeeded(Exception):
+    """An earlier seed's members are here: seeding again only on purpose (--force)."""
+
+    def __init__(self, members: int) -> None:
+        super().__init__(f"{members} demo members")
+        self.members = members
 
 
 def seeded_tier(annual: int, currency: str) -> str | None:
@@ -56,13 +68,17 @@ def seeded_tier(annual: int, currency: str) -> str | None:
 
 
 def seed(members: int, seed_value: int = 1, force: bool = False) -> dict[str, int]:
-    """Insert `members` members with three years of gifts; returns rows added per table."""
+    """Add `members` members with three years of gifts, beside any already there (someone
+    trying the demo may have given first); returns rows added per table."""
     if current_app.config.get("ENV_NAME") == "production":
         raise SeedRefused("Refusing to seed demo data in production.")
-    existing = db.session.scalar(sa.select(sa.func.count()).select_from(sa.table("member")))
-    if existing and not force:
-        raise SeedRefused(f"The database already has {existing} members; use --force to add more.")
-    rng = random.Random(seed_value)  # noqa: S311 (made-up data, not security)
+    already = seeded_members()
+    if already and not force:
+        raise AlreadySeeded(already)
+    first_member = next_id("member")
+    # Seeding again draws other public ids and references, which must stay unique.
+    seed_key = f"{seed_value}:{first_member}" if already else seed_value
+    rng = random.Random(seed_key)  # noqa: S311 (made-up data, not security)
     # Midnight today: the same seed gives the same data all day long.
     now = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     story = Story(
@@ -70,7 +86,7 @@ def seed(members: int, seed_value: int = 1, force: bool = False) -> dict[str, in
     )
     ids = Ids(
         **{table: next_id(table) for table in COLUMNS if table != "member"},
-        member=next_id("member"),
+        member=first_member,
     )
     added = dict.fromkeys(COLUMNS, 0)
     load = copy_rows if db.session.get_bind().dialect.name == "postgresql" else insert_rows
@@ -92,6 +108,18 @@ def seed(members: int, seed_value: int = 1, force: bool = False) -> dict[str, in
     db.session.commit()
     vacuum()
     return added
+
+
+def seeded_members() -> int:
+    """How many members an earlier seed made."""
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Member)
+            .where(Member.stripe_customer_id.startswith(DEMO_CUSTOMER_PREFIX, autoescape=True))
+        )
+        or 0
+    )
 
 
 def campaign_ids(now: datetime) -> list[int]:
@@ -170,11 +198,18 @@ def demo_cli() -> None:
 @demo_cli.command("seed")
 @click.option("--members", default=2000, show_default=True, type=click.IntRange(1, 2_000_000))
 @click.option("--seed", "seed_value", default=1, show_default=True, help="Same seed, same data.")
-@click.option("--force", is_flag=True, help="Add to a database that already has members.")
+@click.option("--force", is_flag=True, help="Seed again, on top of an earlier seed's members.")
 def seed_command(members: int, seed_value: int, force: bool) -> None:
     """Members with three years of one-off, monthly and annual gifts, refunds and disputes."""
     started = time.perf_counter()
-    added = seed(members, seed_value, force)
+    try:
+        added = seed(members, seed_value, force)
+    except AlreadySeeded as done:
+        click.echo(
+            f"The demo data is already here ({done.members} demo members): nothing added. "
+            f"To add {members} more: .venv/bin/flask demo seed --force"
+        )
+        return
     for table, count in added.items():
         click.echo(f"{table}: {count}")
     click.echo(f"seeded in {time.perf_counter() - started:.1f} s")

@@ -51,6 +51,22 @@ def browser_missing() -> str | None:
     return None
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)  # outermost: after pytest's own summaries
+def pytest_terminal_summary(terminalreporter: Any) -> Iterator[None]:
+    """Last in `make test`'s output: the browser tests did not run, and how to make them."""
+    yield
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if report.nodeid.startswith("tests/browser/")
+    ]
+    reason = browser_missing()
+    if skipped and reason:
+        terminalreporter.section("browser tests skipped", yellow=True)
+        tests = f"{len(skipped)} browser test{'' if len(skipped) == 1 else 's'}"
+        terminalreporter.write_line(f"{tests} did not run: {reason}.")
+
+
 @dataclass
 class LiveServer:
     url: str

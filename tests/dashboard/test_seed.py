@@ -121,14 +121,20 @@ def seeded_amounts(app) -> list[tuple[int, str, str]]:
         return found
 
 
-def test_seed_refuses_a_database_with_members_unless_forced(app, runner):
-    make_member()
-    refused = runner.invoke(args=["demo", "seed", "--members", "10"])
-    assert refused.exit_code != 0 and "already has 1 members" in refused.output
-    assert count(Member) == 1
+def test_seed_adds_to_a_database_with_members_and_says_when_it_was_seeded_before(app, runner):
+    make_member()  # someone trying the demo gave before seeding
+    first = runner.invoke(args=["demo", "seed", "--members", "10"])
+    assert first.exit_code == 0, first.output
+    assert "member: 10" in first.output and count(Member) == 11
+    again = runner.invoke(args=["demo", "seed", "--members", "10"])
+    assert again.exit_code == 0, again.output
+    assert "The demo data is already here (10 demo members): nothing added." in again.output
+    assert "flask demo seed --force" in again.output
+    assert count(Member) == 11
+    # On purpose, it seeds again: other public ids and references, so nothing collides.
     forced = runner.invoke(args=["demo", "seed", "--members", "10", "--force"])
     assert forced.exit_code == 0, forced.output
-    assert count(Member) == 11
+    assert count(Member) == 21
 
 
 def test_seed_refuses_production(make_app):
