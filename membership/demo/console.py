@@ -105,9 +105,10 @@ def echo_new_emails(app: Flask) -> None:
 
 
 def email_line(email: OutboxEmail, base_url: str) -> str:
-    """A sign-in link as it is in the email; any other email's page in the mailbox."""
+    """A sign-in link as it is in the email, any other email's page in the mailbox; never
+    the address (stderr is the log under gunicorn)."""
     link = (email.context or {}).get("link") or f"{base_url}/sandbox/mailbox/{email.id}"
-    return f"Email #{email.id} ({email.template}) to {email.to_address}: {link}"
+    return f"Email #{email.id} ({email.template}): {link}"  # the address stays out of output
 
 
 def inserted(_mapper: Mapper[Any], _connection: Connection, email: OutboxEmail) -> None:

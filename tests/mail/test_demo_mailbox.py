@@ -131,7 +131,8 @@ def test_each_email_gets_a_console_line_with_its_link_and_none_in_the_log(
     email = db.session.scalars(sa.select(OutboxEmail)).one()
     link = email.context["link"]
     err = capsys.readouterr().err
-    assert f"Email #{email.id} (magic_link) to console@example.org: {link}" in err.splitlines()
+    assert f"Email #{email.id} (magic_link): {link}" in err.splitlines()
+    assert "console@example.org" not in err  # the address never reaches the output
     assert link not in caplog.text and "console@example.org" not in caplog.text
 
     outbox.enqueue(member, "receipt", "receipt:console", {"amount": 500, "currency": "USD"})
@@ -140,8 +141,7 @@ def test_each_email_gets_a_console_line_with_its_link_and_none_in_the_log(
     assert receipt is not None
     lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("Email #")]
     assert lines == [
-        f"Email #{receipt.id} (receipt) to console@example.org: "
-        f"http://localhost/sandbox/mailbox/{receipt.id}"
+        f"Email #{receipt.id} (receipt): http://localhost/sandbox/mailbox/{receipt.id}"
     ]
 
 
@@ -152,7 +152,7 @@ def test_no_console_line_for_an_email_rolled_back_or_sent_by_smtp(app, make_app,
     outbox.enqueue(member, "receipt", "receipt:rolled-back", {"amount": 500, "currency": "USD"})
     db.session.rollback()
     db.session.commit()
-    assert "quiet@example.org" not in capsys.readouterr().err
+    assert "Email #" not in capsys.readouterr().err
 
     smtp_app = make_app(MAIL_SERVER="127.0.0.1")
     console.serving(smtp_app)
@@ -161,7 +161,7 @@ def test_no_console_line_for_an_email_rolled_back_or_sent_by_smtp(app, make_app,
         outbox.enqueue(other, "receipt", "receipt:smtp", {"amount": 500, "currency": "USD"})
         db.session.commit()
         db.session.remove()
-    assert "smtp@example.org" not in capsys.readouterr().err
+    assert "Email #" not in capsys.readouterr().err
 
 
 def test_a_webhooks_receipt_gets_a_console_line_too(app, donor, capsys):  # noqa: F811
@@ -171,8 +171,7 @@ def test_a_webhooks_receipt_gets_a_console_line_too(app, donor, capsys):  # noqa
     receipt = db.session.scalars(sa.select(OutboxEmail)).one()
     assert receipt.template == "receipt"
     assert (
-        f"Email #{receipt.id} (receipt) to paid@example.org: "
-        f"http://localhost/sandbox/mailbox/{receipt.id}"
+        f"Email #{receipt.id} (receipt): http://localhost/sandbox/mailbox/{receipt.id}"
     ) in capsys.readouterr().err.splitlines()
 
 
