@@ -8,9 +8,14 @@ calls: at 140 webhooks/s two of them fell further behind every second (README, B
 A threaded worker serves other requests meanwhile.
 """
 
+import ipaddress
+import logging
 import multiprocessing
 import os
+import re
 from typing import Any
+
+from gunicorn import glogging
 
 worker_class = "gthread"
 # One process per core (WEB_CONCURRENCY overrides), each with GUNICORN_THREADS threads and as
@@ -19,6 +24,51 @@ workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count())
 threads = int(os.environ.get("GUNICORN_THREADS") or 12)
 # Off: an access log line holds the full URL, and URLs may carry personal data or tokens.
 accesslog = None
+
+# Runs of hex digits, dots and colons with two colons or more (IPv6), and dotted quads (IPv4):
+# each is taken out only if it is an address, so times of day and version numbers stay.
+IPV6_LIKE = re.compile(r"(?<![\w.:])[0-9A-Fa-f.:]*:[0-9A-Fa-f.:]*:[0-9A-Fa-f.:]*")
+IPV4_LIKE = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
+
+
+def without_addresses(text: str) -> str:
+    def redact(found: re.Match[str]) -> str:
+        candidate = found.group().rstrip(".:")  # "ip=::1: ..." is followed by a colon
+        try:
+            ipaddress.ip_address(candidate)
+        except ValueError:
+            return found.group()
+        return "[address]" + found.group()[len(candidate) :]
+
+    return IPV4_LIKE.sub(redact, IPV6_LIKE.sub(redact, text))
+
+
+class AddressFreeLogger(glogging.Logger):
+    """gunicorn's logger, with every IP address taken out of its error log: it writes the
+    client's for a malformed request ("Invalid request from ip=..."), and the proxy lines and
+    forwarded headers it refuses hold more. Set through the documented logger_class setting
+    (https://docs.gunicorn.org/en/stable/settings.html#logger-class); the listening address
+    goes too, which the command line gives anyway."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)  # runs again on reload (SIGHUP): the filter is added once
+        if self.drop_addresses not in self.error_log.filters:
+            self.error_log.addFilter(self.drop_addresses)
+
+    @staticmethod
+    def drop_addresses(record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # arguments that do not fit: the handler reports it
+            return True
+        record.msg, record.args = without_addresses(message), ()
+        if record.exc_info and not record.exc_text:
+            trace = logging.Formatter().formatException(record.exc_info)
+            record.exc_text = without_addresses(trace)
+        return True
+
+
+logger_class = AddressFreeLogger
 
 
 def post_worker_init(worker: Any) -> None:
