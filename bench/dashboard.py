@@ -85,6 +85,7 @@ def signed_in_client(database_url: str) -> Any:
             "LOG_LEVEL": "WARNING",
             "LOGIN_RATE_LIMIT_IP": "1000 per minute",
             "LOGIN_RATE_LIMIT_ACCOUNT": "1000 per minute",
+            "SANDBOX_STATE": "memory",
         },
     )
     app = create_app(config)

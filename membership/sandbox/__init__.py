@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 
+import stripe
 from flask import Flask
 from jinja2 import ChoiceLoader, DictLoader, FileSystemLoader
 from stripe import StripeClient
 
 from membership.sandbox import api, billing, checkout_page, listings, payments, resources
-from membership.sandbox.http_client import InProcessHTTPClient
+from membership.sandbox.http_client import SANDBOX_BASE, WSGIAdapter, session_for
 from membership.sandbox.store import DAY, Obj, Store
 from membership.sandbox.webhooks import Target, Webhooks, http_target, wsgi_target
 
@@ -42,6 +43,7 @@ class Sandbox:
         self.store.public_url = public_url.rstrip("/")
         self.webhooks = Webhooks(self.store, webhook_secret, webhook_target)
         self._api_app: Flask | None = None
+        self.adapter: WSGIAdapter | None = None  # the last client's transport
 
     # Wiring -----------------------------------------------------------------
     def wsgi_app(self) -> Flask:
@@ -57,12 +59,16 @@ class Sandbox:
             self._api_app = app
         return self._api_app
 
-    def http_client(self) -> InProcessHTTPClient:
-        return InProcessHTTPClient(self.wsgi_app())
-
-    def client(self, api_key: str = SANDBOX_API_KEY) -> StripeClient:
-        """A real StripeClient whose requests are answered in-process by this sandbox."""
-        return StripeClient(api_key, http_client=self.http_client(), max_network_retries=0)
+    def client(self, api_key: str = SANDBOX_API_KEY, max_network_retries: int = 0) -> StripeClient:
+        """A real StripeClient, on the library's own requests client, whose requests this
+        sandbox answers in-process (their count: `self.adapter.sent`)."""
+        session, self.adapter = session_for(self.wsgi_app())
+        return StripeClient(
+            api_key,
+            base_addresses={"api": SANDBOX_BASE, "connect": SANDBOX_BASE, "files": SANDBOX_BASE},
+            http_client=stripe.RequestsClient(session=session),
+            max_network_retries=max_network_retries,
+        )
 
     def init_app(self, app: Flask, webhook_path: str = "/stripe/webhook") -> None:
         """Serve the hosted pages from `app` and deliver webhooks into it (demo mode only)."""

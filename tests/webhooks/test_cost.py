@@ -16,7 +16,6 @@ import pytest
 import sqlalchemy as sa
 
 from membership.extensions import db
-from membership.sandbox.http_client import InProcessHTTPClient
 from membership.webhooks.handlers import HANDLERS
 
 # Per handled event, in the order Stripe sends a checkout's events: (SQL statements, Stripe
@@ -44,21 +43,17 @@ EXTRA_ROUND_TRIPS = {"unhandled": 2, "handled": 4}
 
 
 class Meter:
-    """Counts what one delivery costs; on PostgreSQL also libpq's exchanges (round trips)."""
+    """Counts what one delivery costs; on PostgreSQL also libpq's exchanges (round trips).
+    Stripe requests are counted by the sandbox's transport (its `sent`)."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, trace_path: Path) -> None:
+    def __init__(self, sandbox: Any, trace_path: Path) -> None:
         self.counts: Counter[str] = Counter()
+        self.sandbox = sandbox
         self.trace_path = trace_path
-        real_open = InProcessHTTPClient._open
-
-        def counted_open(client: InProcessHTTPClient, *args: Any) -> Any:
-            self.counts["stripe"] += 1
-            return real_open(client, *args)
-
-        monkeypatch.setattr(InProcessHTTPClient, "_open", counted_open)
 
     def measure(self, deliver: Any) -> Counter[str]:
         self.counts = Counter()
+        sent_before = self.sandbox.adapter.sent
         db.session.remove()  # each request starts with a fresh session, as in production
         postgres = db.engine.dialect.name == "postgresql"
         with self.trace_path.open("w") as trace:
@@ -73,6 +68,7 @@ class Meter:
                 db.engine.dispose()  # the traced connection goes; later tests get fresh ones
         if postgres:
             self.counts["round_trips"] = self.trace_path.read_text().count("\tReadyForQuery")
+        self.counts["stripe"] = self.sandbox.adapter.sent - sent_before
         return self.counts
 
     def on_execute(self, *_args: Any) -> None:
@@ -99,8 +95,8 @@ def trace_next_connection(fileno: int) -> None:
 
 
 @pytest.fixture
-def meter(monkeypatch, tmp_path) -> Iterator[Meter]:
-    yield Meter(monkeypatch, tmp_path / "libpq.trace")
+def meter(sandbox, tmp_path) -> Iterator[Meter]:
+    yield Meter(sandbox, tmp_path / "libpq.trace")
 
 
 @pytest.mark.parametrize(("frequency", "budget"), [("month", MONTHLY), ("one_off", ONE_OFF)])
