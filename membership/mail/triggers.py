@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import and_, or_, select
 
 from membership.extensions import db
 from membership.mail.outbox import enqueue, find_prefix
@@ -21,31 +21,23 @@ CANCELLATION = "cancellation"
 LIVE = (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING, SubscriptionStatus.PAST_DUE)
 
 
-# Built once: every recorded payment asks it. Whether the gift paid before: an earlier
-# payment, or one at the same moment written first.
-EARLIER_PAYMENT = (
-    select(Donation.id)
-    .where(
-        Donation.recurring_donation_id == bindparam("recurring_donation_id"),
-        or_(
-            Donation.paid_at < bindparam("paid_at"),
-            and_(Donation.paid_at == bindparam("paid_at"), Donation.id < bindparam("id")),
-        ),
-    )
-    .limit(1)
-)
-
-
 def is_renewal(donation: Donation) -> bool:
     """A recurring gift's payment after its first one."""
     if donation.recurring_donation_id is None:
         return False
-    params = {
-        "recurring_donation_id": donation.recurring_donation_id,
-        "paid_at": donation.paid_at,
-        "id": donation.id,
-    }
-    return db.session.scalar(EARLIER_PAYMENT, params) is not None
+    # An earlier payment of the same gift, or one at the same moment written first.
+    earlier = (
+        select(Donation.id)
+        .where(
+            Donation.recurring_donation_id == donation.recurring_donation_id,
+            or_(
+                Donation.paid_at < donation.paid_at,
+                and_(Donation.paid_at == donation.paid_at, Donation.id < donation.id),
+            ),
+        )
+        .limit(1)
+    )
+    return db.session.scalar(earlier) is not None
 
 
 def receipt_template(donation: Donation) -> str | None:

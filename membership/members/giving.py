@@ -8,7 +8,6 @@ as they then stand. A bulk load that bypasses the ORM (the demo seed) calls `reb
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterable
 from itertools import chain
 from typing import Any
@@ -73,29 +72,24 @@ def refresh(connection: sa.Connection, member_ids: Iterable[int]) -> None:
     ids = sorted(set(member_ids))
     if not ids:
         return
-    lock, upsert_sums, last_gift = statements(connection.dialect.name, everyone=False)
-    params = {"member_ids": ids}
-    connection.execute(lock, params)
-    connection.execute(upsert_sums, params)
-    connection.execute(last_gift, params)
-
-
-def rebuild(connection: sa.Connection) -> None:
-    """Recount every member's giving (after a bulk load), in this transaction."""
-    _lock, upsert_sums, last_gift = statements(connection.dialect.name, everyone=True)
+    lock, upsert_sums, last_gift = statements(connection.dialect.name, ids)
+    connection.execute(lock)
     connection.execute(upsert_sums)
     connection.execute(last_gift)
 
 
-@functools.cache
-def statements(dialect_name: str, everyone: bool) -> tuple[Any, Any, Any]:
-    """Lock, upsert and last gift, built once: every gift a webhook writes runs all three, and
-    building them (and their cache keys) again each time cost more than running them.
-    Unless for `everyone`, they take the members' ids as the expanding `member_ids`."""
-    member_ids: sa.BindParameter[int] = sa.bindparam("member_ids", expanding=True)
+def rebuild(connection: sa.Connection) -> None:
+    """Recount every member's giving (after a bulk load), in this transaction."""
+    _lock, upsert_sums, last_gift = statements(connection.dialect.name, None)
+    connection.execute(upsert_sums)
+    connection.execute(last_gift)
+
+
+def statements(dialect_name: str, member_ids: list[int] | None) -> tuple[Any, Any, Any]:
+    """Lock, upsert and last gift, for these members (None: everyone)."""
 
     def whose(column: Any) -> sa.ColumnElement[bool]:
-        return sa.true() if everyone else column.in_(member_ids)
+        return sa.true() if member_ids is None else column.in_(member_ids)
 
     lock = sa.select(Member.id).where(whose(Member.id)).order_by(Member.id).with_for_update()
     last_gift = sa.update(Member).where(whose(Member.id)).values(last_gift_at=latest_gift())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import calendar
-import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,10 +11,9 @@ from typing import Any, TypeVar
 
 from flask import current_app
 from sqlalchemy import (
-    CompoundSelect,
     String,
-    bindparam,
     case,
+    false,
     inspect,
     null,
     or_,
@@ -49,46 +47,6 @@ AT_RISK = {SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID}
 ENDED = {SubscriptionStatus.CANCELED, SubscriptionStatus.INCOMPLETE_EXPIRED}
 # A gift counts towards status and tier unless it was given back.
 REVERSED = {DonationStatus.REFUNDED, DonationStatus.DISPUTE_LOST, DonationStatus.FAILED}
-
-# Every webhook runs these; built once, they are run with bound values and SQLAlchemy skips
-# building each statement and its cache key again.
-# A member holds the customers in member_customer (every one seen for them), and the first of
-# them in its own column too; the customer decides before the email. A None matches nothing.
-BY_CUSTOMER = or_(
-    Member.stripe_customer_id == bindparam("customer_id"),
-    Member.id
-    == select(MemberCustomer.member_id)
-    .where(MemberCustomer.stripe_customer_id == bindparam("customer_id"))
-    .scalar_subquery(),
-)
-MEMBER_BY_CUSTOMER_OR_EMAIL = (
-    select(Member)
-    .where(or_(BY_CUSTOMER, Member.email == bindparam("email")))
-    .order_by(case((BY_CUSTOMER, 0), else_=1))
-    .limit(1)
-)
-# What status and tier derive from, as (status, amount, currency, interval, paid_at) rows: a
-# NULL interval marks a counted one-off gift, a NULL paid_at a recurring gift.
-GIFTS: CompoundSelect[Any] = union_all(
-    select(
-        type_coerce(Donation.status, String),
-        Donation.amount - Donation.amount_refunded,
-        Donation.currency,
-        null(),
-        Donation.paid_at,
-    ).where(
-        Donation.member_id == bindparam("member_id"),
-        Donation.kind == DonationKind.ONE_OFF,
-        Donation.status.not_in(sorted(REVERSED)),
-    ),
-    select(
-        type_coerce(RecurringDonation.status, String),
-        RecurringDonation.amount,
-        RecurringDonation.currency,
-        type_coerce(RecurringDonation.interval, String),
-        null(),
-    ).where(RecurringDonation.member_id == bindparam("member_id")),
-)
 
 
 def normalise_email(email: str | None) -> str | None:
@@ -163,8 +121,10 @@ def insert_unique(row: Row) -> Row | None:
         for prop in mapper.column_attrs
         if not prop.columns[0].primary_key
     }
-    statement = _insert_returning_id(mapper.local_table, db.session.get_bind().dialect.name)
-    row_id = db.session.execute(statement, values).scalar()
+    table = mapper.local_table
+    insert = conflict_insert(table, db.session.get_bind().dialect.name).values(values)
+    statement = insert.on_conflict_do_nothing().returning(*table.primary_key.columns)
+    row_id = db.session.execute(statement).scalar()
     if row_id is None:
         return None
     setattr(row, mapper.primary_key[0].key, row_id)
@@ -179,13 +139,6 @@ def column_default(column: Any) -> Any:
     if default is None:
         return None
     return default.arg(None) if default.is_callable else default.arg
-
-
-@functools.cache
-def _insert_returning_id(table: Any, dialect_name: str) -> Any:
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING id for a table, built once per database."""
-    insert = conflict_insert(table, dialect_name)
-    return insert.on_conflict_do_nothing().returning(*table.primary_key.columns)
 
 
 def add_unique(row: Row, find: Callable[[], Row | None]) -> Row:
@@ -215,8 +168,23 @@ def find_member(customer_id: str | None, email: str | None) -> Member | None:
     email = normalise_email(email)
     if not (customer_id or email):
         return None
-    params = {"customer_id": customer_id, "email": email}
-    return db.session.scalars(MEMBER_BY_CUSTOMER_OR_EMAIL, params).first()
+    # A member holds the customers in member_customer (every one seen for them), and the first
+    # of them in its own column too; the customer decides before the email.
+    by_customer = (
+        or_(
+            Member.stripe_customer_id == customer_id,
+            Member.id.in_(
+                select(MemberCustomer.member_id).where(
+                    MemberCustomer.stripe_customer_id == customer_id
+                )
+            ),
+        )
+        if customer_id
+        else false()
+    )
+    by_email = Member.email == email if email else false()
+    query = select(Member).where(or_(by_customer, by_email))
+    return db.session.scalars(query.order_by(case((by_customer, 0), else_=1)).limit(1)).first()
 
 
 def add_months(moment: datetime, months: int) -> datetime:
@@ -238,7 +206,27 @@ class Gifts:
 def gifts_of(member_id: int) -> Gifts:
     """A member's gifts in one query: a UNION of recurring gifts and counted one-off gifts."""
     gifts = Gifts([], [])
-    rows = db.session.execute(GIFTS, {"member_id": member_id})
+    # (status, amount, currency, interval, paid_at) rows: a NULL interval marks a counted
+    # one-off gift, a NULL paid_at a recurring gift.
+    one_offs = select(
+        type_coerce(Donation.status, String),
+        Donation.amount - Donation.amount_refunded,
+        Donation.currency,
+        null(),
+        Donation.paid_at,
+    ).where(
+        Donation.member_id == member_id,
+        Donation.kind == DonationKind.ONE_OFF,
+        Donation.status.not_in(sorted(REVERSED)),
+    )
+    recurring = select(
+        type_coerce(RecurringDonation.status, String),
+        RecurringDonation.amount,
+        RecurringDonation.currency,
+        type_coerce(RecurringDonation.interval, String),
+        null(),
+    ).where(RecurringDonation.member_id == member_id)
+    rows: Any = db.session.execute(union_all(one_offs, recurring))
     for status, amount, currency, interval, paid_at in rows:
         if interval is None:
             gifts.one_offs.append((paid_at, amount, currency))

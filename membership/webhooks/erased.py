@@ -33,9 +33,8 @@ class Delivery:
 def guard(payload: dict[str, Any]) -> Delivery:
     """Check an event against the erased donors' fingerprints before anything is stored."""
     late = erasure.late_news(payload)
-    if late is None:
-        end_reads()
-        return Delivery(payload, payload)
+    if late is None:  # the check's read (and a returning donor's prints dropped) go on in
+        return Delivery(payload, payload)  # the event's own transaction
     erasure.remember_customers(late)
     # Committed before asking Stripe: the events those requests cause must find them too.
     db.session.commit()
@@ -58,8 +57,7 @@ def guard(payload: dict[str, Any]) -> Delivery:
 
 
 def end_reads() -> None:
-    """Close the read-only transaction the check began (or commit a returning donor's
-    fingerprints dropped), so the inbox starts from no transaction, as without the check."""
+    """Commit what the check read and wrote, before Stripe is asked to blank anyone."""
     if db.session.registry.has() and db.session().in_transaction():
         db.session.commit()
 

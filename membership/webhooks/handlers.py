@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import or_, select
 
 from membership import stripe_api
 from membership.account import privacy
@@ -165,20 +165,13 @@ def record_one_off(session: Obj, member: Member, attempt: CheckoutAttempt | None
     )
 
 
-# Built once: a None reference matches nothing.
-ATTEMPT_BY_REFERENCE_OR_SESSION = select(CheckoutAttempt).where(
-    or_(
-        CheckoutAttempt.reference == bindparam("reference"),
-        CheckoutAttempt.stripe_checkout_session_id == bindparam("session_id"),
-    )
-)
-
-
 def attempt_for_session(session: Obj) -> CheckoutAttempt | None:
     """The attempt by the reference our checkout put on the session, else by the session id."""
     reference = reference_of(session)
-    params = {"reference": reference, "session_id": session["id"]}
-    found = db.session.scalars(ATTEMPT_BY_REFERENCE_OR_SESSION, params).all()
+    ours = [CheckoutAttempt.stripe_checkout_session_id == session["id"]]
+    if reference:
+        ours.append(CheckoutAttempt.reference == reference)
+    found = db.session.scalars(select(CheckoutAttempt).where(or_(*ours))).all()
     by_reference = [a for a in found if reference and a.reference == reference]
     attempt = next(iter(by_reference or found), None)
     if attempt is not None and attempt.stripe_checkout_session_id is None:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import enum
-import functools
 import json
 import logging
 from datetime import UTC, datetime
 from typing import Any
 
 import stripe
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from membership import stripe_api
@@ -35,15 +34,13 @@ class Outcome(enum.StrEnum):
 def receive(payload: dict[str, Any]) -> Outcome:
     """Store a verified event and apply it, in one transaction (one commit, one fsync).
 
-    A type we do not handle is one INSERT, marked applied. For the others, the INSERT claims
-    the event and its handler runs in the same transaction. If the handler fails, its writes
-    and the insert roll back together and record_failure stores the event with its error; if
-    the process dies first, Stripe never got a 200 and delivers it again. Either way no
-    received event is lost.
+    Every event takes the same path: the INSERT claims it, and its type's handler (none for
+    the many types we only keep) runs in the same transaction. If the handler fails, its
+    writes and the insert roll back together and record_failure stores the event with its
+    error; if the process dies first, Stripe never got a 200 and delivers it again. Either
+    way no received event is lost.
     """
     delivery = erased.guard(payload)  # news of an erased donor is stored without them
-    if payload["type"] not in HANDLERS:
-        return acknowledge(delivery)
     if not claim(delivery.stored):
         # Stored before: a duplicate, or a retry after a failure.
         return process(payload["id"], delivery=delivery)
@@ -58,35 +55,7 @@ def claim(payload: dict[str, Any]) -> bool:
     SELECT ... FOR UPDATE: until this transaction ends, no one else can insert or see it.
     """
     row = event_row(payload, processed_at=datetime.now(UTC), attempts=1)
-    return db.session.execute(insert_new(), row).first() is not None
-
-
-def acknowledge(delivery: erased.Delivery) -> Outcome:
-    """Keep an event of a type we do not handle, as applied: one INSERT, in autocommit.
-
-    Most of what Stripe sends is such news (payment_intent.created, invoice.finalized...); a
-    single statement needs no transaction around it, which saves a BEGIN and a COMMIT each.
-    """
-    payload = delivery.stored
-    if in_transaction():  # e.g. reconcile, which has read in this session already
-        store(payload)
-        return process(payload["id"], delivery=delivery)
-    row = event_row(payload, processed_at=datetime.now(UTC), attempts=1)
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        inserted = connection.execute(insert_new(), row).first()
-    if inserted is None:
-        # Stored before, maybe unapplied (replay's store).
-        return process(payload["id"], delivery=delivery)
-    if log.isEnabledFor(logging.INFO):  # most events come here: no fields built for nothing
-        log.info("unhandled event type", extra={"fields": fields(Event.from_payload(payload))})
-    return Outcome.IGNORED
-
-
-def in_transaction() -> bool:
-    """Whether this request's session has begun a transaction; a webhook request that has not
-    used one yet has none to ask (making one only to ask, then removing it, was 3% of the
-    Python calls an unhandled event made)."""
-    return db.session.registry.has() and db.session().in_transaction()
+    return db.session.execute(insert_new().values(row)).first() is not None
 
 
 def store(payload: dict[str, Any]) -> None:
@@ -96,7 +65,7 @@ def store(payload: dict[str, Any]) -> None:
     On PostgreSQL a second delivery's insert waits for the first one's transaction, then
     finds the row (already applied) under the lock that process() takes.
     """
-    db.session.execute(insert_new(), event_row(payload))
+    db.session.execute(insert_new().values(event_row(payload)))
 
 
 def event_row(payload: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -114,38 +83,10 @@ def event_row(payload: dict[str, Any], **extra: Any) -> dict[str, Any]:
 
 
 def insert_new() -> Any:
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING id, run with each event's row."""
-    return _insert_new(db.engine.dialect.name)
-
-
-@functools.cache
-def _insert_new(dialect_name: str) -> Any:
-    # Built once per database, and Core on the table: the inbox needs no ORM state.
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id, on the table: no ORM state needed."""
     table = StripeEvent.__table__
-    return conflict_insert(table, dialect_name).on_conflict_do_nothing().returning(table.c.id)
-
-
-@functools.cache
-def _upsert_failure(dialect_name: str) -> Any:
-    table = StripeEvent.__table__
-    insert = conflict_insert(table, dialect_name)
-    return insert.on_conflict_do_update(
-        index_elements=[table.c.id],
-        set_={"attempts": table.c.attempts + 1, "last_error": insert.excluded.last_error},
-        # A racing delivery may have applied it meanwhile: then there is no error to keep.
-        where=table.c.processed_at.is_(None),
-    )
-
-
-# FOR UPDATE: a second delivery of an id waits here until the first commits, then sees
-# processed_at. SQLite ignores it; there, writers are serialised by the database lock.
-# Built once, run with the id bound.
-EVENT_LOCKED = (
-    select(StripeEvent)
-    .where(StripeEvent.id == bindparam("id"))
-    .with_for_update()
-    .execution_options(populate_existing=True)
-)
+    insert = conflict_insert(table, db.engine.dialect.name)
+    return insert.on_conflict_do_nothing().returning(table.c.id)
 
 
 def process(event_id: str, force: bool = False, delivery: erased.Delivery | None = None) -> Outcome:
@@ -156,7 +97,14 @@ def process(event_id: str, force: bool = False, delivery: erased.Delivery | None
     """
     if delivery is None:
         delivery = stored_delivery(event_id)
-    row = db.session.scalar(EVENT_LOCKED, {"id": event_id})
+    # FOR UPDATE: a second delivery of an id waits here until the first commits, then sees
+    # processed_at. SQLite ignores it; there, writers are serialised by the database lock.
+    row = db.session.scalar(
+        select(StripeEvent)
+        .where(StripeEvent.id == event_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if row is None:
         db.session.rollback()
         raise LookupError(f"event {event_id} is not in the inbox")
@@ -184,13 +132,13 @@ def stored_delivery(event_id: str) -> erased.Delivery:
 
 
 def run(delivery: erased.Delivery) -> Outcome:
-    """Apply the event with its handler and commit; on failure roll back and record the error."""
+    """Apply the event with its type's handler and commit; on failure roll back and record the
+    error. A type without a handler is kept and acknowledged (Stripe sends many we only keep:
+    payment_intent.created, invoice.finalized...)."""
     event = Event.from_payload(delivery.payload)
     handler = HANDLERS.get(event.type)
     try:
-        if handler is None:
-            log.info("unhandled event type", extra={"fields": fields(event)})
-        else:
+        if handler is not None:
             handler(event)
         if delivery.late is not None:
             erased.forget_again(delivery.late)
@@ -199,16 +147,28 @@ def run(delivery: erased.Delivery) -> Outcome:
         db.session.rollback()
         record_failure(delivery.stored, event, exc)
         return Outcome.FAILED
+    if handler is None:
+        log.info("unhandled event type", extra={"fields": fields(event)})
+        return Outcome.IGNORED
     log.info("event processed", extra={"fields": fields(event)})
-    return Outcome.PROCESSED if handler else Outcome.IGNORED
+    return Outcome.PROCESSED
 
 
 def record_failure(payload: dict[str, Any], event: Event, exc: Exception) -> None:
     """Store the event (the rollback took a fresh insert away) with its error and attempt."""
     message = describe(exc)[:MAX_ERROR_LENGTH]
     log.warning("event handler failed", extra={"fields": fields(event) | {"error": message}})
-    upsert = _upsert_failure(db.engine.dialect.name)
-    db.session.execute(upsert, event_row(payload, attempts=1, last_error=message))
+    table = StripeEvent.__table__
+    insert = conflict_insert(table, db.engine.dialect.name)
+    upsert = insert.values(event_row(payload, attempts=1, last_error=message))
+    db.session.execute(
+        upsert.on_conflict_do_update(
+            index_elements=[table.c.id],
+            set_={"attempts": table.c.attempts + 1, "last_error": insert.excluded.last_error},
+            # A racing delivery may have applied it meanwhile: then there is no error to keep.
+            where=table.c.processed_at.is_(None),
+        )
+    )
     db.session.commit()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import or_, select
 
 from membership import stripe_api
 from membership.donations import fees
@@ -30,19 +30,6 @@ from membership.webhooks.events import (
 )
 from membership.webhooks.subscriptions import sync_subscription
 
-# Built once, on the table: a None id matches nothing; the ORM row is loaded only if found.
-DONATION_ID_BY_STRIPE_IDS = (
-    select(Donation.__table__.c.id)
-    .where(
-        or_(
-            Donation.__table__.c.stripe_payment_intent_id == bindparam("payment_intent_id"),
-            Donation.__table__.c.stripe_charge_id == bindparam("charge_id"),
-            Donation.__table__.c.stripe_invoice_id == bindparam("invoice_id"),
-        )
-    )
-    .with_for_update()
-)
-
 
 def find_donation(
     payment_intent_id: str | None = None,
@@ -52,14 +39,13 @@ def find_donation(
     """The Donation any of these Stripe ids belongs to, locked for this transaction."""
     if not (payment_intent_id or charge_id or invoice_id):
         return None
-    params = {
-        "payment_intent_id": payment_intent_id,
-        "charge_id": charge_id,
-        "invoice_id": invoice_id,
+    ids = {
+        Donation.stripe_payment_intent_id: payment_intent_id,
+        Donation.stripe_charge_id: charge_id,
+        Donation.stripe_invoice_id: invoice_id,
     }
-    db.session.flush()  # a Core statement: the session does not autoflush for it
-    donation_id = db.session.scalar(DONATION_ID_BY_STRIPE_IDS, params)
-    return None if donation_id is None else db.session.get(Donation, donation_id)
+    matches = [column == value for column, value in ids.items() if value]
+    return db.session.scalar(select(Donation).where(or_(*matches)).with_for_update())
 
 
 def record_payment(

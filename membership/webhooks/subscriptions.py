@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from membership import stripe_api
@@ -44,19 +44,14 @@ def member_for_customer(customer: str | Obj | None, email: str | None = None) ->
     return members.add_member(customer_id, email)
 
 
-# Built once, run with the subscription id bound: the gift and its member in one query.
-RECURRING_BY_SUBSCRIPTION = (
-    select(RecurringDonation, Member)
-    .join(RecurringDonation.member)
-    .where(RecurringDonation.stripe_subscription_id == bindparam("subscription_id"))
-    .with_for_update(of=RecurringDonation)
-)
-
-
 def find_recurring(subscription_id: str) -> RecurringDonation | None:
     """The recurring gift, locked for this transaction, with its member loaded."""
-    params = {"subscription_id": subscription_id}
-    found = db.session.execute(RECURRING_BY_SUBSCRIPTION, params).first()
+    found = db.session.execute(
+        select(RecurringDonation, Member)  # the gift and its member in one query
+        .join(RecurringDonation.member)
+        .where(RecurringDonation.stripe_subscription_id == subscription_id)
+        .with_for_update(of=RecurringDonation)
+    ).first()
     if found is None:
         return None
     recurring, member = found

@@ -108,6 +108,8 @@ def test_erasure_scrubs_audit_details_that_name_her(app, client, donor):
     client.post("/account/erase", data={"confirm": "y"})
     db.session.expire_all()
     details = [
-        e.detail for e in db.session.scalars(sa.select(AuditEntry)) if e.action.startswith("export")
+        e.detail
+        for e in db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id))
+        if e.action.startswith("export")
     ]
     assert details == [{"filters": {"q": "[erased]"}}, {"filters": {"q": "someone@else.example"}}]
