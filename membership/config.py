@@ -231,7 +231,7 @@ class Config:
     # Proxies in front of the app whose X-Forwarded-* headers are trusted (0: none).
     PROXY_COUNT = env_int("PROXY_COUNT", 0)
 
-    # Staff sign-in (dashboard/auth.py, dashboard/login.py). A session ends after this long
+    # Staff sign-in (dashboard/auth.py, dashboard/staff/). A session ends after this long
     # without a request, and this long after sign-in whatever the activity; both are checked
     # server-side on every /staff request. Login attempts are throttled per client address and
     # per submitted email (Flask-Limiter strings; counters in RATELIMIT_STORAGE_URI).

@@ -15,9 +15,8 @@ from membership.dashboard import (  # noqa: E402, F401
     exports,
     inbox,
     layout,
-    login,
     members,
     overview,
     rollups,
-    staff,
 )
+from membership.dashboard.staff import views as staff_views  # noqa: E402, F401

@@ -12,7 +12,7 @@ from flask_wtf import FlaskForm
 from membership.dashboard import bp
 from membership.dashboard.access import admin_required, staff_required
 from membership.dashboard.audit import record
-from membership.dashboard.login import safe_next
+from membership.dashboard.redirects import safe_next
 from membership.extensions import db
 from membership.models import StripeEvent
 

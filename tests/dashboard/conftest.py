@@ -14,7 +14,7 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from membership.dashboard import passwords
+from membership.dashboard.staff import passwords
 from membership.models import StaffRole, StaffUser
 from tests.factories import make_staff
 
@@ -41,12 +41,12 @@ def login(
 
 
 @pytest.fixture
-def admin(app) -> StaffUser:
+def admin(app_context) -> StaffUser:
     return make_account(StaffRole.ADMIN, email="admin@newsroom.example")
 
 
 @pytest.fixture
-def viewer(app) -> StaffUser:
+def viewer(app_context) -> StaffUser:
     return make_account(StaffRole.VIEWER, email="viewer@newsroom.example")
 
 

@@ -9,7 +9,8 @@ import pytest
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 
-from membership.dashboard import auth, passwords
+from membership.dashboard import auth
+from membership.dashboard.staff import passwords
 from membership.extensions import db
 from membership.models import AuditEntry
 from tests.dashboard.conftest import PASSWORD, login, make_account

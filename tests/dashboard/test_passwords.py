@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from argon2 import PasswordHasher
 
-from membership.dashboard import passwords
-from membership.dashboard.passwords import PasswordRejected
+from membership.dashboard.staff import passwords
+from membership.dashboard.staff.passwords import PasswordRejected
 from membership.extensions import db
 from tests.dashboard.conftest import PASSWORD, login, make_account
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from membership.dashboard import accounts
+from membership.dashboard.staff import services as accounts
 from membership.extensions import db
 from membership.models import AuditEntry, StaffRole, StaffUser
 from tests.dashboard.conftest import PASSWORD, login, make_account

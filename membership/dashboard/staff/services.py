@@ -1,4 +1,4 @@
-"""Staff accounts: create, disable, authenticate; shared by the sign-in page, staff page and CLI."""
+"""Staff accounts: create, disable, sign in and out, change a password; for the pages and CLI."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from membership.dashboard import passwords
 from membership.dashboard.audit import record
+from membership.dashboard.staff import passwords
 from membership.extensions import db
 from membership.models import StaffRole, StaffUser
 
@@ -20,6 +20,10 @@ EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 class StaffError(ValueError):
     """The account change cannot be made; the message says why."""
+
+
+class WrongPassword(StaffError):
+    """The current password given to change it is not the account's."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,53 @@ def authenticate(email: str, password: str) -> LoginResult:
         return LoginResult(None, staff.id, "disabled")
     staff.last_login_at = datetime.now(UTC)
     return LoginResult(staff, staff.id, None)
+
+
+def sign_in(email: str, password: str) -> StaffUser | None:
+    """The active account these credentials open, or None; either way the attempt is in the
+    audit log (committed)."""
+    result = authenticate(email, password)
+    if result.staff is None:
+        # Never the attempted password; the email only via the account id, when one exists.
+        record(
+            "staff.login_failed",
+            "staff_user",
+            result.account_id,
+            {"reason": result.reason},
+            actor="anonymous",  # whoever typed it; the account id says which account it was
+            staff_user_id=result.account_id,
+        )
+        db.session.commit()
+        return None
+    record("staff.login", "staff_user", result.staff.id, staff_user_id=result.staff.id)
+    db.session.commit()  # also saves a hash upgraded by passwords.verify
+    return result.staff
+
+
+def sign_out(staff: StaffUser) -> None:
+    """Sign out everywhere: the rotated token voids any copy of the session cookie (committed)."""
+    record("staff.logout", "staff_user", staff.id)
+    rotate_session_token(staff)
+    db.session.commit()
+
+
+def change_password(staff: StaffUser, current: str, new: str) -> None:
+    """Staff's own change, given the current password; every session of the account ends
+    (committed). Raises WrongPassword, or StaffError for a new password that breaks a rule."""
+    if not passwords.verify(staff, current):
+        record("staff.password_failed", "staff_user", staff.id)
+        db.session.commit()
+        raise WrongPassword("That is not your current password.")
+    try:
+        set_password(staff, new)
+    except StaffError:
+        db.session.rollback()
+        raise
+    db.session.commit()
+
+
+def get_staff(staff_id: int) -> StaffUser | None:
+    return db.session.get(StaffUser, staff_id)
 
 
 def all_staff() -> list[StaffUser]:

@@ -19,7 +19,7 @@ from flask import current_app, request, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
-from membership.dashboard.accounts import normalise_email
+from membership.dashboard.staff.services import normalise_email
 
 COOKIE = "staff_device"
 SALT = "staff-device"

@@ -1,0 +1,1 @@
+"""Staff accounts and sign-in: accounts, passwords, roles, the sign-in throttles' device cookie."""
