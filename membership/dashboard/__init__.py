@@ -16,7 +16,7 @@ from membership.dashboard import (  # noqa: E402, F401
     inbox,
     layout,
     members,
-    overview,
-    rollups,
 )
+from membership.dashboard.metrics import rollups  # noqa: E402, F401
+from membership.dashboard.metrics import views as metrics_views  # noqa: E402, F401
 from membership.dashboard.staff import views as staff_views  # noqa: E402, F401

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import click
 
-from membership.dashboard import rollups
+from membership.dashboard.metrics import rollups
 from membership.dashboard.staff import services as accounts
 from membership.extensions import db
 from membership.models import StaffRole

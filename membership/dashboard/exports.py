@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Response, render_template, request, stream_with_context
 
-from membership.dashboard import bp, export_copy, member_search, metrics
+from membership.dashboard import bp, export_copy, member_search
 from membership.dashboard.access import admin_required
 from membership.dashboard.audit import record
 from membership.dashboard.export_copy import (
@@ -25,6 +25,7 @@ from membership.dashboard.export_copy import (
     timestamp_cell,
 )
 from membership.dashboard.export_csv import fetched_csv, major
+from membership.dashboard.metrics import periods
 from membership.extensions import db
 from membership.models import Campaign, Donation, DonationKind, DonationStatus, Member
 
@@ -99,7 +100,7 @@ def export_donations() -> Response | tuple[str, int]:
     """Donations in ?from=&to= (blank: all time), by currency/campaign/status/kind, as CSV."""
     try:
         stmt, applied = donations_query(request.args)
-    except (metrics.PeriodError, member_search.FilterError) as exc:
+    except (periods.PeriodError, member_search.FilterError) as exc:
         return bad_filter(str(exc))
     record("export.donations", "donation", None, {"filters": applied})
     db.session.commit()
@@ -119,12 +120,12 @@ def donations_query(args: Any) -> tuple[sa.Select[*tuple[Any, ...]], dict[str, s
     )
     names = ("from", "to", "currency", "campaign", "status", "kind")
     applied = {k: args.get(k, "").strip()[:200] for k in names if args.get(k, "").strip()}
-    first = metrics.parse_day(applied.get("from"), "from")
-    last = metrics.parse_day(applied.get("to"), "to")
+    first = periods.parse_day(applied.get("from"), "from")
+    last = periods.parse_day(applied.get("to"), "to")
     if first:
-        stmt = stmt.where(Donation.paid_at >= metrics.Period(first, first).start)
+        stmt = stmt.where(Donation.paid_at >= periods.Period(first, first).start)
     if last:
-        stmt = stmt.where(Donation.paid_at < metrics.Period(last, last).end)
+        stmt = stmt.where(Donation.paid_at < periods.Period(last, last).end)
     if "currency" in applied:
         stmt = stmt.where(Donation.currency == applied["currency"].upper()[:3])
     if "campaign" in applied:

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 
-from membership.dashboard import rollups
+from membership.dashboard.metrics import rollups
 from membership.dashboard.seed_data import Ids, Rows, Story
 from membership.extensions import db
 from membership.members import giving

@@ -166,8 +166,9 @@ class Donation(AttributionMixin, MoneyMixin, TimestampMixin, Model):
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     stripe_charge_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     stripe_invoice_id: Mapped[str | None] = mapped_column(String(255), unique=True)
-    # active_history: moving a gift must mark its old month's totals stale (dashboard/rollups.py)
-    # even when the instance expired at a commit, so the old value is loaded before it changes.
+    # active_history: moving a gift must mark its old month's totals stale
+    # (dashboard/metrics/rollups.py) even when the instance expired at a commit, so the old value
+    # is loaded before it changes.
     paid_at: Mapped[datetime] = mapped_column(UTCDateTime(), active_history=True)
     refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     disputed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

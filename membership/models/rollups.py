@@ -1,6 +1,6 @@
 """Totals derived from `donation`, so staff pages read a few rows instead of a million.
 
-Monthly totals, for the overview: `dashboard/rollups.py` rebuilds a month from `donation`,
+Monthly totals, for the overview: `dashboard/metrics/rollups.py` rebuilds a month from `donation`,
 and any change to a gift in a closed month marks that month stale until it is rebuilt. The
 overview reads a month from here only while it is fresh, and straight from `donation` otherwise.
 

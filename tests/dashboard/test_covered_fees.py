@@ -9,11 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from membership.dashboard import metrics, rollups
+from membership.dashboard.metrics import gift_totals, periods, rollups
 from membership.extensions import db
 from membership.models import DonationStatus, RollupMonth
 from membership.money import Money
 from tests.factories import make_donation, make_member
+
+pytestmark = pytest.mark.usefixtures("app_context")
 
 NOW = datetime.now(UTC)
 EARLIER = NOW - timedelta(days=70)  # a closed month, which the rollup serves once built
@@ -42,8 +44,8 @@ def covered_table(html: str) -> list[list[str]]:
     return [row for row in rows if row]  # the header's cells are <th>
 
 
-def period() -> metrics.Period:
-    return metrics.Period(FIRST, NOW.date())
+def period() -> periods.Period:
+    return periods.Period(FIRST, NOW.date())
 
 
 def test_the_overview_counts_the_gifts_that_covered_the_fees(admin_client, gifts):
@@ -61,7 +63,7 @@ def test_the_overview_counts_the_gifts_that_covered_the_fees(admin_client, gifts
 
 def test_the_figures_come_from_one_grouped_read(app, gifts):
     rollups.refresh(NOW)
-    found = metrics.summarise_covered(metrics.gift_groups(period()))
+    found = gift_totals.summarise_covered(gift_totals.gift_groups(period()))
     assert [(f.currency, f.gifts, f.covered_gifts, f.covered) for f in found] == [
         ("EUR", 1, 1, Money(56, "EUR")),
         ("USD", 6, 4, Money(258, "USD")),

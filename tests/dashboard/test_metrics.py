@@ -12,8 +12,8 @@ from decimal import Decimal
 
 import pytest
 
-from membership.dashboard import metrics, metrics_growth, rollups
-from membership.dashboard.metrics import Period, PeriodError, parse_period
+from membership.dashboard.metrics import gift_totals, growth, rollups, top_sources
+from membership.dashboard.metrics.periods import Period, PeriodError, parse_period
 from membership.models import (
     CheckoutState,
     DonationKind,
@@ -30,6 +30,8 @@ from tests.factories import (
     make_member,
     make_recurring,
 )
+
+pytestmark = pytest.mark.usefixtures("app_context")
 
 Q1 = Period(date(2026, 1, 1), date(2026, 3, 31))
 
@@ -88,7 +90,7 @@ def by_currency(rows):
 
 
 def test_money_raised_per_currency(gifts):
-    totals = by_currency(metrics.money_raised(Q1))
+    totals = by_currency(gift_totals.money_raised(Q1))
     usd = totals["USD"]
     assert (usd.count, usd.gross, usd.refunds) == (5, Money(12500, "USD"), Money(6500, "USD"))
     assert (usd.one_off_count, usd.one_off_gross) == (4, Money(11500, "USD"))
@@ -107,7 +109,7 @@ def test_money_raised_per_currency(gifts):
 
 
 def test_fees_and_net_per_settlement_currency(gifts):
-    fees = by_currency(metrics.fees_and_net(Q1))
+    fees = by_currency(gift_totals.fees_and_net(Q1))
     # The EUR gift settled in USD, so its fee and net count with the dollars.
     assert (fees["USD"].known, fees["USD"].fees, fees["USD"].net) == (
         3,
@@ -119,7 +121,7 @@ def test_fees_and_net_per_settlement_currency(gifts):
 
 
 def test_median_odd_and_zero_decimal(gifts):
-    medians = metrics.median_gifts(Q1)
+    medians = gift_totals.median_gifts(Q1)
     assert medians == {
         "USD": Money(2500, "USD"),
         "JPY": Money(1000, "JPY"),
@@ -131,11 +133,11 @@ def test_median_of_an_even_count_is_the_mean_of_the_middle_two(settle):
     for amount in (1000, 2001, 500, 9000):
         make_donation(amount=amount, paid_at=at(2026, 2, 1))
     settle()
-    assert metrics.median_gifts(Q1) == {"USD": Money(1501, "USD")}  # 1500.5, half up
+    assert gift_totals.median_gifts(Q1) == {"USD": Money(1501, "USD")}  # 1500.5, half up
 
 
 def test_monthly_gross(gifts):
-    rows = [(r.month, r.currency, r.gross.amount) for r in metrics.monthly_gross(Q1)]
+    rows = [(r.month, r.currency, r.gross.amount) for r in gift_totals.monthly_gross(Q1)]
     assert rows == [
         ("2026-01", "JPY", 1000),
         ("2026-01", "USD", 2500),
@@ -149,14 +151,14 @@ def test_monthly_gross(gifts):
 
 def test_top_campaigns_and_articles(gifts):
     campaigns = [
-        (s.label, s.currency, s.gross.amount, s.count) for s in metrics_growth.top_campaigns(Q1)
+        (s.label, s.currency, s.gross.amount, s.count) for s in top_sources.top_campaigns(Q1)
     ]
     assert campaigns == [
         ("Winter", "JPY", 1000, 1),
         ("Spring", "USD", 5000, 2),
         ("Winter", "USD", 2500, 1),
     ]
-    articles = metrics_growth.top_articles(Q1, limit=1)
+    articles = top_sources.top_articles(Q1, limit=1)
     assert [(a.label, a.gross.amount, a.count) for a in articles] == [
         ("https://news.example/b", 7000, 2)
     ]
@@ -174,12 +176,11 @@ def test_recurring_revenue_and_active_members(app):
     make_recurring(amount=700, status=SubscriptionStatus.CANCELED)
 
     revenue = {
-        r.currency: (r.gifts, r.mrr.amount, r.arr.amount)
-        for r in metrics_growth.recurring_revenue()
+        r.currency: (r.gifts, r.mrr.amount, r.arr.amount) for r in growth.recurring_revenue()
     }
     assert revenue == {"USD": (2, 1500, 18000), "JPY": (1, 500, 6000), "EUR": (1, 83, 1000)}
-    assert metrics_growth.active_recurring_members() == 3
-    at_risk = metrics_growth.failed_payments()
+    assert growth.active_recurring_members() == 3
+    at_risk = growth.failed_payments()
     assert [(r.currency, r.gifts, r.monthly_value) for r in at_risk] == [
         ("USD", 2, Money(600, "USD"))
     ]
@@ -192,13 +193,13 @@ def test_churn_counts_cancellations_against_gifts_live_at_the_start(app):
     make_recurring(started_at=at(2026, 2, 1), canceled_at=at(2026, 3, 1))
     make_recurring(started_at=at(2025, 12, 31, 23, 59))
     make_recurring(started_at=at(2025, 6, 1), canceled_at=at(2026, 4, 1))
-    churn = metrics_growth.churn(Q1)
+    churn = growth.churn(Q1)
     assert (churn.active_at_start, churn.cancelled) == (4, 2)
     assert churn.rate == Decimal("50.0")
 
 
 def test_churn_without_gifts_has_no_rate(app):
-    assert metrics_growth.churn(Q1).rate is None
+    assert growth.churn(Q1).rate is None
 
 
 def test_members_by_month(app):
@@ -207,7 +208,7 @@ def test_members_by_month(app):
     make_recurring(canceled_at=at(2026, 2, 10), member=make_member(created_at=at(2025, 1, 1)))
     make_member(status=MemberStatus.LAPSED, active_until=at(2026, 1, 15), created_at=at(2025, 1, 1))
     make_member(status=MemberStatus.ACTIVE, active_until=at(2026, 3, 20), created_at=at(2025, 1, 1))
-    rows = metrics_growth.members_by_month(Q1, now=at(2026, 3, 10))
+    rows = growth.members_by_month(Q1, now=at(2026, 3, 10))
     assert [(r.month, r.new, r.cancelled, r.lapsed) for r in rows] == [
         ("2026-01", 2, 0, 1),
         ("2026-02", 0, 1, 0),
@@ -221,16 +222,16 @@ def test_checkout_funnel(app):
     make_checkout_attempt(state=CheckoutState.EXPIRED, created_at=at(2026, 2, 2))
     make_checkout_attempt(created_at=at(2026, 2, 3))
     make_checkout_attempt(state=CheckoutState.COMPLETED, created_at=at(2025, 12, 31))
-    funnel = metrics_growth.checkout_funnel(Q1)
+    funnel = growth.checkout_funnel(Q1)
     assert (funnel.started, funnel.completed, funnel.expired) == (4, 2, 1)
     assert funnel.conversion == Decimal("50.0")
 
 
 def test_empty_database_gives_empty_figures(settle):
     settle()
-    assert metrics.money_raised(Q1) == []
-    assert metrics.median_gifts(Q1) == {}
-    assert metrics_growth.checkout_funnel(Q1).conversion is None
+    assert gift_totals.money_raised(Q1) == []
+    assert gift_totals.median_gifts(Q1) == {}
+    assert growth.checkout_funnel(Q1).conversion is None
 
 
 def test_period_parsing():
@@ -284,7 +285,7 @@ def test_overview_needs_a_signed_in_staff_member(client):
 
 
 def test_chart_labels_are_escaped():
-    from membership.dashboard.charts import Series, grouped_bars
+    from membership.dashboard.metrics.charts import Series, grouped_bars
 
     svg = str(grouped_bars("<b>t</b>", ["2026-01"], [Series("<x>", [5])]))
     assert "<b>" not in svg and "&lt;x&gt;" in svg and 'height="0.0"' not in svg

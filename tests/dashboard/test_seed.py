@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from membership.dashboard import metrics, metrics_growth, seed_data
-from membership.dashboard.metrics import Period
+from membership.dashboard import seed_data
+from membership.dashboard.metrics import gift_totals, growth
+from membership.dashboard.metrics.periods import Period
 from membership.extensions import db
 from membership.models import (
     Campaign,
@@ -27,7 +28,7 @@ def count(model, *where) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where)) or 0
 
 
-def test_seed_makes_plausible_data(app, runner):
+def test_seed_makes_plausible_data(app, app_context, runner):
     result = runner.invoke(args=["demo", "seed", "--members", "300"])
     assert result.exit_code == 0, result.output
     assert "member: 300" in result.output
@@ -80,8 +81,8 @@ def test_seed_makes_plausible_data(app, runner):
     # The dashboard has something to say about it, in every currency.
     today = datetime.now(UTC).date()
     last_three_years = Period(today - timedelta(days=4 * 365), today)
-    assert {t.currency for t in metrics.money_raised(last_three_years)} == currencies
-    assert metrics_growth.active_recurring_members() > 0
+    assert {t.currency for t in gift_totals.money_raised(last_three_years)} == currencies
+    assert growth.active_recurring_members() > 0
     # The id sequences moved past the seeded rows: ordinary inserts still work.
     assert make_member().id > 300
 
@@ -121,7 +122,9 @@ def seeded_amounts(app) -> list[tuple[int, str, str]]:
         return found
 
 
-def test_seed_adds_to_a_database_with_members_and_says_when_it_was_seeded_before(app, runner):
+def test_seed_adds_to_a_database_with_members_and_says_when_it_was_seeded_before(
+    app, app_context, runner
+):
     make_member()  # someone trying the demo gave before seeding
     first = runner.invoke(args=["demo", "seed", "--members", "10"])
     assert first.exit_code == 0, first.output

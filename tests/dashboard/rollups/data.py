@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from membership.dashboard import metrics, metrics_growth, overview, rollups
-from membership.dashboard.metrics import Period
-from membership.dashboard.rollups import Coverage
+from membership.dashboard.metrics import gift_totals, rollups, top_sources
+from membership.dashboard.metrics import services as overview
+from membership.dashboard.metrics.periods import Period
+from membership.dashboard.metrics.rollups import Coverage
 from membership.extensions import db
 from membership.models import (
     Donation,
@@ -82,15 +83,18 @@ EXPECTED = {
 def figures(period: Period) -> dict[str, Any]:
     """Every gift figure of the overview, as plain values."""
     return {
-        "raised": [raised(t) for t in metrics.money_raised(period)],
+        "raised": [raised(t) for t in gift_totals.money_raised(period)],
         "fees": [
-            (f.currency, f.known, f.fees.amount, f.net.amount) for f in metrics.fees_and_net(period)
+            (f.currency, f.known, f.fees.amount, f.net.amount)
+            for f in gift_totals.fees_and_net(period)
         ],
-        "medians": {c: m.amount for c, m in metrics.median_gifts(period).items()},
-        "monthly": [(m.month, m.currency, m.gross.amount) for m in metrics.monthly_gross(period)],
-        "campaigns": sources(metrics_growth.top_campaigns(period)),
-        "articles": sources(metrics_growth.top_articles(period)),
-        "top_article": sources(metrics_growth.top_articles(period, limit=1)),
+        "medians": {c: m.amount for c, m in gift_totals.median_gifts(period).items()},
+        "monthly": [
+            (m.month, m.currency, m.gross.amount) for m in gift_totals.monthly_gross(period)
+        ],
+        "campaigns": sources(top_sources.top_campaigns(period)),
+        "articles": sources(top_sources.top_articles(period)),
+        "top_article": sources(top_sources.top_articles(period, limit=1)),
     }
 
 
@@ -106,18 +110,18 @@ def on_the_page(period: Period) -> dict[str, Any]:
     }
 
 
-def raised(t: metrics.CurrencyTotals) -> tuple[Any, ...]:
+def raised(t: gift_totals.CurrencyTotals) -> tuple[Any, ...]:
     return (t.currency, t.count, t.gross.amount, t.refunds.amount, t.one_off_count,
             t.one_off_gross.amount, t.recurring_count, t.recurring_gross.amount,
             t.average.amount)  # fmt: skip
 
 
-def sources(rows: list[metrics_growth.Source]) -> list[tuple[str, str, int, int]]:
+def sources(rows: list[top_sources.Source]) -> list[tuple[str, str, int, int]]:
     return [(s.label, s.currency, s.gross.amount, s.count) for s in rows]
 
 
 def groups(period: Period) -> list[tuple[Any, ...]]:
-    return sorted(dataclasses.astuple(g) for g in metrics.gift_groups(period))
+    return sorted(dataclasses.astuple(g) for g in gift_totals.gift_groups(period))
 
 
 def raw_figures(period: Period, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from membership.dashboard import metrics, rollups
-from membership.dashboard.metrics import Period
-from membership.dashboard.rollups import Coverage
+from membership.dashboard.metrics import gift_totals, rollups
+from membership.dashboard.metrics.periods import Period
+from membership.dashboard.metrics.rollups import Coverage
 from membership.extensions import db
 from membership.models import (
     Donation,
@@ -49,6 +49,8 @@ from tests.dashboard.rollups.data import (
     replace,
 )
 from tests.factories import make_donation
+
+pytestmark = pytest.mark.usefixtures("app_context")
 
 # -- 1. the same answers whatever is built ---------------------------------------------------
 
@@ -235,7 +237,7 @@ def test_an_open_month_is_never_marked_until_its_last_day(app, monkeypatch):
     assert freshness() == {}
     assert rollups.refresh(at(2026, 11, 15, 12)) == []  # nor ever built: it is read raw
     november = Period(date(2026, 11, 1), date(2026, 11, 30))
-    assert [t.count for t in metrics.money_raised(november)] == [1]
+    assert [t.count for t in gift_totals.money_raised(november)] == [1]
     make_donation(paid_at=at(2026, 10, 31, 23))  # closed a fortnight ago
     make_donation(paid_at=at(2026, 12, 1))  # not even started
     assert freshness() == {date(2026, 10, 1): False}

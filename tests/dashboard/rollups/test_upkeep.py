@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from membership.dashboard import rollups
-from membership.dashboard.metrics import Period
-from membership.dashboard.rollups import Coverage
+from membership.dashboard.metrics import rollups
+from membership.dashboard.metrics.periods import Period
+from membership.dashboard.metrics.rollups import Coverage
 from membership.extensions import db
 from membership.models import (
     Donation,
@@ -45,6 +45,8 @@ from tests.dashboard.rollups.data import (
     replace,
 )
 from tests.factories import make_member
+
+pytestmark = pytest.mark.usefixtures("app_context")
 
 # -- 3. refresh, rebuild and coverage ---------------------------------------------------------
 
