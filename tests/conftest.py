@@ -7,11 +7,12 @@ connections and run concurrent transactions, as the app itself does.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import shutil
 import subprocess
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,6 +112,37 @@ def empty_tables() -> None:
             conn.execute(table.delete())
 
 
+class OwnContext:
+    """Each request in a context of its own, as a server's thread runs it: it shares no app
+    context (`g`, the database session) with the test that sent it or with other requests."""
+
+    def __init__(self, wsgi_app: Callable[..., Iterable[bytes]]) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        context = contextvars.Context()
+        return BodyInContext(context, context.run(self.wsgi_app, environ, start_response))
+
+
+class BodyInContext:
+    """The response body, read and closed in its request's context (stream_with_context)."""
+
+    def __init__(self, context: contextvars.Context, body: Iterable[bytes]) -> None:
+        self.context = context
+        self.body = body
+        self.chunks = context.run(iter, body)
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        return self.context.run(next, self.chunks)
+
+    def close(self) -> None:
+        if close := getattr(self.body, "close", None):
+            self.context.run(close)
+
+
 @pytest.fixture
 def make_app(database: Database) -> Iterator[Callable[..., Flask]]:
     """Build apps on the test database with config overrides; their rows are removed after."""
@@ -118,6 +150,7 @@ def make_app(database: Database) -> Iterator[Callable[..., Flask]]:
 
     def factory(**overrides: Any) -> Flask:
         made.append(create_app(database.config(**overrides)))
+        made[-1].wsgi_app = OwnContext(made[-1].wsgi_app)  # type: ignore[method-assign]
         return made[-1]
 
     yield factory
@@ -138,10 +171,17 @@ def forget_default_rate_limits() -> Iterator[None]:
 
 
 @pytest.fixture
-def app(make_app: Callable[..., Flask]) -> Iterator[Flask]:
-    app = make_app()
+def app(make_app: Callable[..., Flask]) -> Flask:
+    """Holds no context: a test opens `with app.app_context():` for its own database work."""
+    return make_app()
+
+
+@pytest.fixture
+def app_context(app: Flask) -> Iterator[None]:
+    """The app's context held open for the test's own database work, across its requests
+    (each of which still runs in its own context: OwnContext)."""
     with app.app_context():
-        yield app
+        yield
         db.session.rollback()
 
 

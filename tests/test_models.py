@@ -34,6 +34,8 @@ from tests.factories import (
     make_staff,
 )
 
+pytestmark = pytest.mark.usefixtures("app_context")
+
 
 def reload(model, key):
     db.session.expire_all()

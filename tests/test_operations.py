@@ -14,6 +14,8 @@ from membership.config import TestConfig
 from membership.extensions import limiter
 from membership.logs import JsonFormatter
 
+pytestmark = pytest.mark.usefixtures("app_context")
+
 
 def test_healthz_reports_a_reachable_migrated_database(client):
     response = client.get("/healthz")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+pytestmark = pytest.mark.usefixtures("app_context")
+
 
 def directives(header: str) -> dict[str, list[str]]:
     parsed = {}

@@ -6,8 +6,7 @@ import hmac
 import logging
 import time
 
-import sqlalchemy as sa
-from flask import abort, current_app, flash, g, redirect, request, session, url_for
+from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -30,15 +29,6 @@ login_manager.login_view = "dashboard.login"
 login_manager.login_message = "Please sign in to continue."
 login_manager.login_message_category = "info"
 
-# Every staff request runs this. populate_existing: a disable or logout committed elsewhere must
-# count, even when this session already holds the row (tests share one session across requests).
-# Built once rather than through Session.get, which derives its SELECT anew on each call.
-STAFF_BY_ID = (
-    sa.select(StaffUser)
-    .where(StaffUser.id == sa.bindparam("staff_id"))
-    .execution_options(populate_existing=True)
-)
-
 
 @login_manager.user_loader
 def load_staff(session_id: str) -> StaffUser | None:
@@ -46,20 +36,10 @@ def load_staff(session_id: str) -> StaffUser | None:
     staff_id, _, token = session_id.partition(":")
     if not staff_id.isdigit() or not token:
         return None
-    staff = db.session.execute(STAFF_BY_ID, {"staff_id": int(staff_id)}).scalar_one_or_none()
+    staff = db.session.get(StaffUser, int(staff_id))
     if staff is None or not staff.active or not hmac.compare_digest(staff.session_token, token):
         return None
     return staff
-
-
-@bp.before_app_request
-def forget_cached_user() -> None:
-    """Load the user from this request's cookie, never from an earlier request's `g`.
-
-    Flask reuses an app context that is already pushed (as test fixtures do), and with it `g`,
-    where Flask-Login caches the user; one client would then act as another's user.
-    """
-    g.pop("_login_user", None)
 
 
 def start_session(staff: StaffUser) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import logging
 
+import pytest
 import sqlalchemy as sa
 
 from membership.dashboard.audit import record
@@ -13,6 +14,8 @@ from membership.members import erasure
 from membership.models import AuditEntry, Donation, ErasedIdentity, Member, OutboxEmail
 from tests.account.conftest import EMAIL, NAME, pii_hits, sign_in
 from tests.webhooks.conftest import deliver
+
+pytestmark = pytest.mark.usefixtures("app_context")
 
 # Types the probe crafted and signed about her customers after the erasure, each made from a
 # real event of that object's type from before it.

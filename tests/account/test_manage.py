@@ -14,6 +14,8 @@ from tests.account.conftest import sign_in
 from tests.factories import make_member, make_recurring
 from tests.webhooks.conftest import one, stripe_forgets
 
+pytestmark = pytest.mark.usefixtures("app_context")
+
 
 @pytest.fixture
 def gift(client, donor):

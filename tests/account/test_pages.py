@@ -10,6 +10,8 @@ from membership.models import DonationKind, DonationStatus, Interval
 from tests.account.conftest import sign_in
 from tests.factories import make_donation, make_member, make_recurring
 
+pytestmark = pytest.mark.usefixtures("app_context")
+
 PERIOD_END = datetime(2026, 12, 1, tzinfo=UTC)
 
 

@@ -22,6 +22,8 @@ from tests.account.conftest import EMAIL, NAME, pii_hits, sign_in
 from tests.factories import make_donation, make_member
 from tests.webhooks.conftest import stripe_forgets
 
+pytestmark = pytest.mark.usefixtures("app_context")
+
 ARTICLE = "https://news.example/2026/11/whistleblower-interview"
 
 

@@ -15,6 +15,8 @@ from membership.models import OutboxEmail
 from tests.account.conftest import latest_link, sign_in
 from tests.factories import make_member
 
+pytestmark = pytest.mark.usefixtures("app_context")
+
 
 def outbox() -> list[OutboxEmail]:
     db.session.expire_all()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from membership.dashboard import audit_views
@@ -9,6 +10,8 @@ from membership.dashboard.audit import record
 from membership.extensions import db
 from membership.models import AuditEntry
 from tests.dashboard.conftest import login
+
+pytestmark = pytest.mark.usefixtures("app_context")
 
 
 def actions() -> list[str]:

@@ -15,6 +15,8 @@ from membership.extensions import db
 from membership.models import AuditEntry
 from tests.dashboard.conftest import PASSWORD, login, make_account
 
+pytestmark = pytest.mark.usefixtures("app_context")
+
 
 def next_of(location: str) -> str:
     """The `next` a redirect to the login page carries, decoded."""

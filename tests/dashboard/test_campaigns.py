@@ -10,6 +10,8 @@ from membership.extensions import db
 from membership.models import AuditEntry, Campaign, Frequency
 from tests.factories import make_campaign
 
+pytestmark = pytest.mark.usefixtures("app_context")
+
 VALID = {
     "name": "Autumn appeal",
     "slug": "autumn",

@@ -18,6 +18,8 @@ from membership.models import AuditEntry, DonationKind, DonationStatus, MemberSt
 from membership.money import exponent
 from tests.factories import make_campaign, make_donation, make_member
 
+pytestmark = pytest.mark.usefixtures("app_context")
+
 NASTY = [
     "=HYPERLINK(\"http://x\")", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "'already quoted",
     'say "hi", then leave', "line\nbreak", "crlf\r\nend", "trailing,", " spaced ", "\\.",

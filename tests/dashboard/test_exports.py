@@ -14,6 +14,8 @@ from membership.extensions import db
 from membership.models import AuditEntry, DonationKind, DonationStatus, MemberStatus
 from tests.factories import make_campaign, make_donation, make_member
 
+pytestmark = pytest.mark.usefixtures("app_context")
+
 
 def at(month: int, day: int) -> datetime:
     return datetime(2026, month, day, 12, tzinfo=UTC)

@@ -15,6 +15,8 @@ from membership.models import AuditEntry, Donation, Frequency, StaffRole, Stripe
 from tests.dashboard.conftest import PASSWORD, make_account
 from tests.factories import FIXED_NOW, make_checkout_attempt, make_event
 
+pytestmark = pytest.mark.usefixtures("app_context")
+
 
 def pay_one_off_checkout(app) -> None:
     """A reader gives 15 EUR once in the sandbox; its webhooks land in the inbox."""

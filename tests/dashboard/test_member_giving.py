@@ -23,6 +23,8 @@ from membership.models import (
 from tests.dashboard.rollups.test_upkeep import backend_pid, in_thread, wait_until_blocked
 from tests.factories import make_donation, make_member
 
+pytestmark = pytest.mark.usefixtures("app_context")
+
 T0 = datetime(2026, 5, 1, tzinfo=UTC)
 
 

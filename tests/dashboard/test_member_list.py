@@ -19,6 +19,8 @@ from membership.extensions import db
 from membership.models import DonationStatus
 from tests.factories import make_campaign, make_donation, make_member
 
+pytestmark = pytest.mark.usefixtures("app_context")
+
 T0 = datetime(2026, 5, 1, tzinfo=UTC)
 # The staff user (every staff request), the campaign choices, the page, and what its rows gave.
 PAGE_STATEMENTS = 4

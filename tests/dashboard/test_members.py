@@ -20,6 +20,8 @@ from membership.models import (
 )
 from tests.factories import make_campaign, make_donation, make_member, make_recurring, saved
 
+pytestmark = pytest.mark.usefixtures("app_context")
+
 T0 = datetime(2026, 5, 1, tzinfo=UTC)
 
 

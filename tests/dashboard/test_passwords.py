@@ -10,6 +10,8 @@ from membership.dashboard.staff.passwords import PasswordRejected
 from membership.extensions import db
 from tests.dashboard.conftest import PASSWORD, login, make_account
 
+pytestmark = pytest.mark.usefixtures("app_context")
+
 
 def test_hashes_are_argon2id_and_salted():
     first, second = passwords.hash_password(PASSWORD), passwords.hash_password(PASSWORD)

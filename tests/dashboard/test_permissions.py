@@ -19,6 +19,8 @@ from membership.dashboard.access import mask_email, staff_required
 from membership.models import StaffRole
 from tests.dashboard.conftest import login, make_account
 
+pytestmark = pytest.mark.usefixtures("app_context")
+
 PUBLIC_PATHS = {"/staff/login"}
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 

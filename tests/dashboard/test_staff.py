@@ -10,6 +10,8 @@ from membership.extensions import db
 from membership.models import AuditEntry, StaffRole, StaffUser
 from tests.dashboard.conftest import PASSWORD, login, make_account
 
+pytestmark = pytest.mark.usefixtures("app_context")
+
 NEW_PASSWORD = "a different passphrase 77"
 
 

@@ -18,6 +18,8 @@ from membership.money import Money
 from tests.donations.conftest import GOOD, attempts, checked, give, sessions
 from tests.factories import FIXED_NOW, make_campaign, make_member
 
+pytestmark = pytest.mark.usefixtures("app_context")
+
 
 def stripe_session(session_id: str):
     return stripe_api.client().v1.checkout.sessions.retrieve(

@@ -45,8 +45,9 @@ def test_script_is_not_rate_limited(app, client):
     assert "X-RateLimit-Limit" not in client.get("/embed.js").headers
 
 
-def test_script_is_small_and_loads_nothing_from_anyone_else(client):
-    make_campaign(slug="year-end", headline="Keep the lights on", body="Reporting costs. " * 40)
+def test_script_is_small_and_loads_nothing_from_anyone_else(app, client):
+    with app.app_context():
+        make_campaign(slug="year-end", headline="Keep the lights on", body="Reporting costs. " * 40)
     script = client.get("/embed.js").get_data()
     # Everything the banner loads is this one script: no images, fonts or stylesheets.
     assert len(script) < MAX_EMBED_BYTES
@@ -75,15 +76,16 @@ def test_script_uses_the_default_prompt_without_a_campaign(client):
     assert copy["ru"][""]["button"] != "Contribute today"
 
 
-def test_script_carries_each_running_campaigns_copy(client):
-    make_campaign(slug="ended", headline="Old appeal", ends_at=FIXED_NOW)
-    make_campaign(slug="spring", headline="Spring drive", button_text="Chip in")
-    make_campaign(
-        slug="year-end",
-        headline="Keep the lights on",
-        body="Give before midnight.",
-        button_text="Give now",
-    )
+def test_script_carries_each_running_campaigns_copy(app, client):
+    with app.app_context():
+        make_campaign(slug="ended", headline="Old appeal", ends_at=FIXED_NOW)
+        make_campaign(slug="spring", headline="Spring drive", button_text="Chip in")
+        make_campaign(
+            slug="year-end",
+            headline="Keep the lights on",
+            body="Give before midnight.",
+            button_text="Give now",
+        )
     copy = baked_copy(client.get("/embed.js").get_data(as_text=True))["en"]
     assert copy["year-end"] == {
         "headline": "Keep the lights on",
@@ -113,11 +115,12 @@ def test_long_copy_is_cut_at_a_word():
     assert shorten("x" * 300, 60) == "x" * 59 + "…"
 
 
-def test_script_stays_small_however_many_and_long_the_campaigns(client):
-    for n in range(12):
-        make_campaign(
-            slug=f"long-{n}", headline="Ж" * 200, body="слово " * 200, button_text="Б" * 60
-        )
+def test_script_stays_small_however_many_and_long_the_campaigns(app, client):
+    with app.app_context():
+        for n in range(12):
+            make_campaign(
+                slug=f"long-{n}", headline="Ж" * 200, body="слово " * 200, button_text="Б" * 60
+            )
     script = client.get("/embed.js").get_data()
     assert len(script) < MAX_EMBED_BYTES
     copy = baked_copy(script.decode())
@@ -125,8 +128,9 @@ def test_script_stays_small_however_many_and_long_the_campaigns(client):
     assert "long-0" not in copy["ru"]  # the oldest fall back to the default copy
 
 
-def test_demo_article_embeds_the_banner_as_a_newsroom_would(client):
-    make_campaign(slug="year-end")
+def test_demo_article_embeds_the_banner_as_a_newsroom_would(app, client):
+    with app.app_context():
+        make_campaign(slug="year-end")
     response = client.get("/demo/article?campaign=year-end")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -141,8 +145,9 @@ def test_demo_article_embeds_the_banner_as_a_newsroom_would(client):
     )
 
 
-def test_iframe_banner_links_out_of_the_frame_with_attribution_and_no_cookie(client):
-    make_campaign(slug="year-end", headline="Keep the lights on", button_text="Give now")
+def test_iframe_banner_links_out_of_the_frame_with_attribution_and_no_cookie(app, client):
+    with app.app_context():
+        make_campaign(slug="year-end", headline="Keep the lights on", button_text="Give now")
     response = client.get(
         "/embed/banner?campaign=year-end&utm_source=site&lang=ru",
         headers={"Referer": "https://news.example.org/story?id=7#top"},

@@ -12,6 +12,8 @@ from membership.donations import fees
 from membership.money import Money
 from tests.donations.conftest import attempts, checked, give
 
+pytestmark = pytest.mark.usefixtures("app_context")
+
 
 def stripe_session(session_id: str):
     return stripe_api.client().v1.checkout.sessions.retrieve(

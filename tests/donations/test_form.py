@@ -9,6 +9,8 @@ import pytest
 from tests.donations.conftest import attempts, checked, field_errors, give, sessions
 from tests.factories import FIXED_NOW, make_campaign
 
+pytestmark = pytest.mark.usefixtures("app_context")
+
 
 def test_prompt_shows_the_standard_call_with_the_publication(client):
     html = client.get("/").get_data(as_text=True)

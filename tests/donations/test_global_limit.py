@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.donations.conftest import GOOD
+
+pytestmark = pytest.mark.usefixtures("app_context")
 
 
 def test_an_address_over_its_own_limit_leaves_the_global_budget_to_everyone_else(make_app):

@@ -12,6 +12,8 @@ from membership.donations import embed, views
 from membership.extensions import limiter
 from tests.donations.conftest import GOOD, checked, give, sessions
 
+pytestmark = pytest.mark.usefixtures("app_context")
+
 READER_PAGES = ["/", "/embed.js", "/embed/banner"]
 
 

@@ -142,8 +142,9 @@ def test_the_switcher_links_keep_the_query(client: FlaskClient) -> None:
 
 
 def test_outside_a_request_the_default_language_is_used(app: Flask) -> None:
-    assert select_locale() == "en"
-    assert gettext("Contribute today") == "Contribute today"
+    with app.app_context():
+        assert select_locale() == "en"
+        assert gettext("Contribute today") == "Contribute today"
 
 
 # Russian content

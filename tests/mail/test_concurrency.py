@@ -15,6 +15,8 @@ from tests.factories import make_member
 from tests.mail.conftest import smtp_config
 from tests.webhooks.conftest import rows
 
+pytestmark = pytest.mark.usefixtures("app_context")
+
 EMAILS = 50
 
 

@@ -16,6 +16,8 @@ from membership.models import Member, OutboxEmail
 from tests.account.conftest import donor  # noqa: F401  (a fixture used here)
 from tests.factories import make_member
 
+pytestmark = pytest.mark.usefixtures("app_context")
+
 MAILBOX_LINK = 'href="/sandbox/mailbox"'
 EMAIL_LINK = re.compile(r'href="/sandbox/mailbox/(\d+)"')
 SIGN_IN_LINK = re.compile(r'<a href="(http://localhost/account/sign-in/[^"]+)">')

@@ -11,6 +11,8 @@ from membership.mail.templates import BUILDERS, HIDDEN_LINK
 from membership.models import OutboxEmail
 from membership.money import Money
 
+pytestmark = pytest.mark.usefixtures("app_context")
+
 CONTEXTS: dict[str, dict[str, Any]] = {
     "receipt": {"amount": 2500, "currency": "EUR"},
     "renewal_receipt": {"amount": 1000, "currency": "USD"},

@@ -6,6 +6,8 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from membership.extensions import db
 from membership.logs import JsonFormatter
 from membership.mail.sender import BACKOFF, send_due
@@ -13,6 +15,8 @@ from membership.models import OutboxEmail, OutboxStatus
 from tests.factories import make_member
 from tests.mail.conftest import smtp_config
 from tests.webhooks.conftest import one
+
+pytestmark = pytest.mark.usefixtures("app_context")
 
 ADDRESS = "private.reader@example.org"
 

@@ -9,6 +9,8 @@ from membership.models import AuditEntry, OutboxEmail
 from tests.factories import make_member
 from tests.webhooks.conftest import rows
 
+pytestmark = pytest.mark.usefixtures("app_context")
+
 
 @pytest.fixture
 def outbox_email(app) -> OutboxEmail:

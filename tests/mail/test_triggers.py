@@ -6,6 +6,8 @@ import re
 import time
 from datetime import date
 
+import pytest
+
 from membership import stripe_api
 from membership.extensions import db
 from membership.mail.card_expiry import queue_card_expiry
@@ -13,6 +15,8 @@ from membership.mail.render import render
 from membership.models import Member, OutboxEmail, RecurringDonation
 from tests.factories import make_member
 from tests.webhooks.conftest import DECLINING_CARD, one, rows
+
+pytestmark = pytest.mark.usefixtures("app_context")
 
 
 def templates() -> list[str]:

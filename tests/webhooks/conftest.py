@@ -40,7 +40,7 @@ def sandbox(app):
 
 
 @pytest.fixture
-def checkout(app):
+def checkout(app_context):
     """Open a Checkout Session as the donations side does, for a fresh CheckoutAttempt."""
 
     def open_checkout(

@@ -9,6 +9,8 @@ import pytest
 from membership.models import Donation, Member, OutboxEmail, StripeEvent
 from tests.webhooks.conftest import one, rows, signed_delivery
 
+pytestmark = pytest.mark.usefixtures("app_context")
+
 pytestmark = pytest.mark.postgres_only
 DELIVERIES = 20
 

@@ -18,6 +18,8 @@ import sqlalchemy as sa
 from membership.extensions import db
 from membership.webhooks.handlers import HANDLERS
 
+pytestmark = pytest.mark.usefixtures("app_context")
+
 # Per handled event, in the order Stripe sends a checkout's events: (SQL statements, Stripe
 # requests). A statement is anything SQLAlchemy sends; BEGIN and COMMIT are
 # in the round trips below. Every other type (payment_intent.created, invoice.finalized...)

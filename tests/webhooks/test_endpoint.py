@@ -11,6 +11,8 @@ from membership.models import StripeEvent
 from membership.sandbox.webhooks import sign
 from tests.webhooks.conftest import one, rows
 
+pytestmark = pytest.mark.usefixtures("app_context")
+
 EVENT = {
     "id": "evt_signature_test",
     "object": "event",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from membership.models import (
     CheckoutAttempt,
     Donation,
@@ -11,6 +13,8 @@ from membership.models import (
     StripeEvent,
 )
 from tests.webhooks.conftest import one, rows, stripe_forgets
+
+pytestmark = pytest.mark.usefixtures("app_context")
 
 NEEDS_STRIPE = {"customer.subscription.created", "invoice.paid", "checkout.session.completed"}
 

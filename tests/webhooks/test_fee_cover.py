@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from membership import stripe_api
 from membership.models import CheckoutAttempt, Donation, OutboxEmail, RecurringDonation
 from membership.webhooks.payments import subscription_metadata
 from tests.account.conftest import sign_in
 from tests.donations.conftest import checked
 from tests.webhooks.conftest import GOOD_IBAN, one, rows
+
+pytestmark = pytest.mark.usefixtures("app_context")
 
 
 def give(client, **fields: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from membership import stripe_api
 from membership.models import Member, StripeEvent
 from membership.webhooks.handlers import HANDLERS
@@ -13,6 +15,8 @@ from tests.webhooks.conftest import (
     rows,
     snapshot,
 )
+
+pytestmark = pytest.mark.usefixtures("app_context")
 
 
 def every_handled_event_type(sandbox, checkout) -> None:

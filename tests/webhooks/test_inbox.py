@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 import sqlalchemy as sa
 
 from membership.extensions import db
@@ -12,6 +13,8 @@ from membership.models import StripeEvent
 from membership.webhooks import inbox
 from membership.webhooks.events import Event
 from tests.webhooks.conftest import one
+
+pytestmark = pytest.mark.usefixtures("app_context")
 
 UNHANDLED = {
     "id": "evt_inbox_unhandled",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+
 from membership import stripe_api
 from membership.models import (
     CheckoutAttempt,
@@ -26,6 +28,8 @@ from tests.webhooks.conftest import (
     rows,
     stripe_forgets,
 )
+
+pytestmark = pytest.mark.usefixtures("app_context")
 
 ARTICLE = "https://news.example/2026/11/budget-investigation"
 

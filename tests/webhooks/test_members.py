@@ -12,6 +12,8 @@ from membership.members import services
 from membership.models import DonationStatus, Interval, Member, MemberStatus, SubscriptionStatus
 from tests.factories import make_donation, make_member, make_recurring
 
+pytestmark = pytest.mark.usefixtures("app_context")
+
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 

@@ -7,6 +7,8 @@ import pytest
 from membership.models import CheckoutAttempt, Donation, Member, RecurringDonation, StripeEvent
 from tests.webhooks.conftest import one, rows, snapshot
 
+pytestmark = pytest.mark.usefixtures("app_context")
+
 
 def pay_with_webhooks_lost(sandbox, checkout, frequency: str = "month", email: str = "") -> None:
     session, _ = checkout(frequency, 1000, "USD")

@@ -5,11 +5,14 @@ from __future__ import annotations
 import itertools
 import logging
 
+import pytest
 import sqlalchemy as sa
 
 from membership.extensions import db
 from membership.models import Member, RecurringDonation
 from tests.webhooks.conftest import DECLINING_CARD, one
+
+pytestmark = pytest.mark.usefixtures("app_context")
 
 ARTICLE = "https://news.example/2026/11/council"
 MAIN = (
