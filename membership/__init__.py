@@ -3,39 +3,21 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
 
 from membership import demo, errors, health, i18n, logs, pool, security, stripe_api
 from membership.config import Config, config_from_env
-from membership.extensions import CookieSessionInterface, csrf, db, limiter, login_manager, migrate
+from membership.extensions import csrf, db, limiter, login_manager, migrate
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-class App(Flask):
-    """Flask, remembering which of its functions are coroutines.
-
-    Flask asks `inspect` again for each hook and view of every request (a dozen per request
-    here, a tenth of a cached page's cost); the answer for a function never changes.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.sync_functions: dict[Callable[..., Any], Callable[..., Any]] = {}
-
-    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        sync = self.sync_functions.get(func)
-        if sync is None:
-            sync = self.sync_functions[func] = super().ensure_sync(func)
-        return sync
-
-
 def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     """Build the app from a config class, or from APP_ENV's class plus a mapping of overrides."""
-    app = App(
+    app = Flask(
         __name__,
         instance_path=os.path.join(PROJECT_ROOT, "instance"),
         template_folder=os.path.join(PROJECT_ROOT, "templates"),
@@ -96,7 +78,6 @@ def normalise_database_url(url: str) -> str:
 
 
 def register_extensions(app: Flask) -> None:
-    app.session_interface = CookieSessionInterface()
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"))
     csrf.init_app(app)

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from membership.context import current_flask_app
+from flask import current_app
 
 T = TypeVar("T")
 # Keys can come from query strings; past this many, start again rather than grow without end.
@@ -19,11 +19,10 @@ MAX_ENTRIES = 1000
 
 def cached(key: str, compute: Callable[[], T]) -> T:
     """compute(), remembered under `key` for CACHE_SECONDS (0 switches it off)."""
-    app = current_flask_app()
-    ttl = app.config["CACHE_SECONDS"]
+    ttl = current_app.config["CACHE_SECONDS"]
     if ttl <= 0:
         return compute()
-    store: dict[str, tuple[float, Any]] = app.extensions.setdefault("ttl_cache", {})
+    store: dict[str, tuple[float, Any]] = current_app.extensions.setdefault("ttl_cache", {})
     now = time.monotonic()
     hit = store.get(key)
     if hit is not None and now - hit[0] < ttl:

@@ -4,25 +4,21 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlencode
 
 from babel import Locale
-from flask import Flask, Request, Response, current_app, g, has_request_context, request
-from flask_babel import get_locale, refresh
+from flask import Flask, Request, Response, current_app, has_request_context, request
+from flask_babel import get_locale
 
-from membership.context import current_request
-from membership.extensions import add_vary, babel
+from membership.extensions import babel
 
 COOKIE_NAME = "lang"
 COOKIE_MAX_AGE = timedelta(days=365)
 # Each language named in itself, as a switcher should show it whatever the page's language.
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# Where Flask-Babel keeps its per-context choice (flask_babel._get_current_context).
-BABEL_STATE = "_flask_babel"
 
 
 def register(app: Flask) -> None:
@@ -32,19 +28,8 @@ def register(app: Flask) -> None:
         "BABEL_TRANSLATION_DIRECTORIES", os.path.join(PROJECT_ROOT, "translations")
     )
     babel.init_app(app, locale_selector=lambda: parsed_locale(select_locale()))
-    app.before_request(choose_afresh)
     app.after_request(remember_choice)
     app.jinja_env.globals["language_links"] = language_links
-
-
-def choose_afresh() -> None:
-    """Forget a language Flask-Babel chose for an earlier request in the same app context.
-
-    Flask-Babel caches its choice on `g`, which outlives a request when an app context spans
-    several (the test fixtures do that). A request's own app context starts with none.
-    """
-    if BABEL_STATE in g:
-        refresh()
 
 
 def supported(value: str | None) -> str | None:
@@ -59,26 +44,13 @@ def select_locale() -> str:
     """`?lang=`, then the `lang` cookie, then Accept-Language, then the default."""
     if not has_request_context():  # a CLI command or the outbox: no reader to ask
         return current_app.config["BABEL_DEFAULT_LOCALE"]
-    # Every page asks, so each source is read only when the request has it: werkzeug answers
-    # an absent key or header by raising and catching a KeyError.
-    req = current_request()
-    environ = req.environ
     config = current_app.config
     return (
-        supported(present(req.args, "lang") if req.query_string else None)
-        or supported(present(req.cookies, COOKIE_NAME) if "HTTP_COOKIE" in environ else None)
-        or (
-            req.accept_languages.best_match(config["LANGUAGES"])
-            if "HTTP_ACCEPT_LANGUAGE" in environ
-            else None
-        )
+        supported(request.args.get("lang"))
+        or supported(request.cookies.get(COOKIE_NAME))
+        or request.accept_languages.best_match(config["LANGUAGES"])
         or config["BABEL_DEFAULT_LOCALE"]
     )
-
-
-def present(values: Mapping[str, str], key: str) -> str | None:
-    """values.get(key) for a werkzeug MultiDict, without the exception it uses for a miss."""
-    return values[key] if key in values else None  # noqa: SIM401 (get() is what this avoids)
 
 
 # Flask-Babel parses the selector's answer on every request; there are only a few answers.
@@ -93,12 +65,11 @@ def is_embed_request(req: Request) -> bool:
 
 def remember_choice(response: Response) -> Response:
     """A valid `?lang=` becomes the `lang` cookie, so the next pages keep the language."""
-    req = current_request()
-    if req.endpoint == "static" or is_embed_request(req):
+    if request.endpoint == "static" or is_embed_request(request):
         return response  # the banner's caching and headers are its own blueprint's business
     # The same URL answers in either language: caches must key on what chose it.
-    add_vary(response, "Accept-Language", "Cookie")
-    chosen = supported(present(req.args, "lang")) if req.query_string else None
+    response.vary.update(("Accept-Language", "Cookie"))
+    chosen = supported(request.args.get("lang"))
     if chosen is None:
         return response
     response.set_cookie(

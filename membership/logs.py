@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
+import secrets
 import time
 from datetime import UTC, datetime
 
-from flask import Flask, Response, g
-
-from membership.context import current_globals, current_request
+from flask import Flask, Response, g, request
 
 REQUEST_ID_HEADER = "X-Request-ID"
-REQUEST_ID_ENVIRON = "HTTP_X_REQUEST_ID"
 # A proxy's request id is kept only if it looks like one; anything else could be log injection.
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -77,24 +74,19 @@ def current_request_id() -> str:
 
 
 def start_request() -> None:
-    state = current_globals()
-    state.request_started = time.perf_counter()
-    # From the environ: request.headers raises and catches a KeyError for an absent header.
-    incoming = current_request().environ.get(REQUEST_ID_ENVIRON, "")
-    # 32 random hex digits, as uuid4().hex has, without building a UUID object per request.
-    state.request_id = incoming if REQUEST_ID_PATTERN.match(incoming) else os.urandom(16).hex()
+    g.request_started = time.perf_counter()
+    incoming = request.headers.get(REQUEST_ID_HEADER, "")
+    g.request_id = incoming if REQUEST_ID_PATTERN.match(incoming) else secrets.token_hex(16)
 
 
 def log_request(response: Response) -> Response:
-    state = current_globals()
-    request_id = state.get("request_id", "-")
+    request_id = current_request_id()
     if request_log.isEnabledFor(logging.INFO):
-        started = state.get("request_started", time.perf_counter())
-        req = current_request()
-        rule = req.url_rule
+        started = g.get("request_started", time.perf_counter())
+        rule = request.url_rule
         fields = {
             "request_id": request_id,
-            "method": req.method,
+            "method": request.method,
             # The route pattern, never the path or query: paths hold tokens, queries emails.
             "route": rule.rule if rule else None,
             "status": response.status_code,
@@ -102,18 +94,6 @@ def log_request(response: Response) -> Response:
             # Never for a streamed body: counting it would read it all into memory first.
             "bytes": None if response.is_streamed else response.calculate_content_length(),
         }
-        # What request_log.info() does, less the stack walk that finds its caller: always here.
-        record = request_log.makeRecord(
-            request_log.name,
-            logging.INFO,
-            __file__,
-            log_request.__code__.co_firstlineno,
-            "request",
-            (),
-            None,
-            "log_request",
-            {"fields": fields},
-        )
-        request_log.handle(record)
+        request_log.info("request", extra={"fields": fields})
     response.headers[REQUEST_ID_HEADER] = request_id
     return response

@@ -14,11 +14,9 @@ from wtforms.fields.choices import SelectChoice
 
 from membership import errors, stripe_api
 from membership.cache import cached
-from membership.context import current_request
 from membership.donations import captcha, checkout, fees, services
 from membership.donations.forms import ATTRIBUTION_FIELDS, DonationForm
-from membership.extensions import db, limiter
-from membership.i18n import select_locale
+from membership.extensions import db, limiter, unlimited
 from membership.models import Campaign, CheckoutAttempt, Frequency
 
 bp = Blueprint("donations", __name__)
@@ -40,15 +38,12 @@ def went_to_stripe(response: Response) -> bool:
 
 
 @bp.get("/")
-@limiter.unlimited  # anonymous and cached: a per-address limit would hit readers behind NATs
+@unlimited  # anonymous and cached: a per-address limit would hit readers behind NATs
 def prompt() -> str:
     """The busiest page: the same for every reader with the same language, link and referrer."""
     # Keyed on the raw inputs: cleaning the attribution is work a cache hit should not repeat.
-    # select_locale() is what get_locale() parses, without Flask-Babel's bookkeeping on `g`.
-    req = current_request()
-    query = req.query_string.decode("latin-1")
-    referrer = req.environ.get("HTTP_REFERER", "")  # req.referrer raises and catches if absent
-    key = f"prompt:{select_locale()}:{query}:{referrer}"
+    query = request.query_string.decode("latin-1")
+    key = f"prompt:{get_locale()}:{query}:{request.referrer or ''}"
 
     def render() -> str:
         campaign = services.active_campaign(request.args.get("campaign"))

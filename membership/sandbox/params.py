@@ -10,7 +10,7 @@ from functools import cache
 from typing import Any, ForwardRef, Union, get_args, get_origin
 
 import typing_extensions
-from stripe._request_options import RequestOptions
+from stripe import RequestOptions
 
 from membership.sandbox.errors import StripeError
 

@@ -10,7 +10,7 @@ import stripe
 from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from membership.extensions import csrf, limiter
+from membership.extensions import csrf, unlimited
 from membership.webhooks import inbox
 
 bp = Blueprint("webhooks", __name__)
@@ -23,7 +23,7 @@ class InvalidEvent(ValueError):
 
 @bp.post("/stripe/webhook")
 @csrf.exempt
-@limiter.unlimited  # Stripe's retries must never meet a 429; skips the limiter's bookkeeping too
+@unlimited  # Stripe's retries must never meet a 429
 def receive() -> ResponseReturnValue:
     secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
     if not secret:
