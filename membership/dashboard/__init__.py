@@ -10,13 +10,13 @@ from membership.dashboard import (  # noqa: E402, F401
     access,
     audit_views,
     auth,
-    campaigns,
     emails,
     exports,
     inbox,
     layout,
     members,
 )
+from membership.dashboard.campaigns import views as campaigns_views  # noqa: E402, F401
 from membership.dashboard.metrics import rollups  # noqa: E402, F401
 from membership.dashboard.metrics import views as metrics_views  # noqa: E402, F401
 from membership.dashboard.staff import views as staff_views  # noqa: E402, F401

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from membership.dashboard.campaign_forms import format_suggestions
+from membership.dashboard.campaigns.forms import format_suggestions
 from membership.extensions import db
 from membership.models import AuditEntry, Campaign, Frequency
 from tests.factories import make_campaign

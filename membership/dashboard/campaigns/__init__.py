@@ -1,0 +1,1 @@
+"""Campaigns: the prompt copy, suggested amounts, goal and window readers see."""
