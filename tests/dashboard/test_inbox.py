@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from membership import sandbox, stripe_api
-from membership.dashboard import inbox
+from membership.dashboard.inbox import services as inbox
 from membership.extensions import db
 from membership.models import AuditEntry, Donation, Frequency, StaffRole, StripeEvent
 from tests.dashboard.conftest import PASSWORD, make_account

@@ -1,27 +1,17 @@
-"""The webhook inbox page: stored Stripe events, their state and errors; admins can replay one."""
+"""The webhook inbox: stored Stripe events by type and state, keyset-paged; replaying one."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
-from flask.typing import ResponseReturnValue
-from flask_wtf import FlaskForm
 
-from membership.dashboard import bp
-from membership.dashboard.access import admin_required, staff_required
 from membership.dashboard.audit import record
-from membership.dashboard.redirects import safe_next
 from membership.extensions import db
 from membership.models import StripeEvent
 
 PAGE_SIZE = 50
 STATES = ("processed", "failed", "pending")
-
-
-class ReplayForm(FlaskForm):
-    """No fields: only the CSRF token."""
 
 
 @dataclass(frozen=True)
@@ -74,40 +64,16 @@ def event_types() -> list[str]:
     return list(db.session.scalars(sa.select(types.c.type).where(types.c.type.is_not(None))))
 
 
-@bp.get("/webhooks")
-@staff_required
-def webhooks() -> ResponseReturnValue:
-    """Filter by ?type= and ?state=; ?after= carries the cursor to the next page."""
-    event_type = request.args.get("type") or None
-    state = request.args.get("state") or None
-    page = find_events(event_type, state, request.args.get("after"))
-    return render_template(
-        "dashboard/inbox.html",
-        page=page,
-        state_of=state_of,
-        types=event_types(),
-        states=STATES,
-        selected_type=event_type,
-        selected_state=state,
-        replay_form=ReplayForm(),
-    )
-
-
-@bp.post("/webhooks/<event_id>/replay")
-@admin_required
-def webhook_replay(event_id: str) -> ResponseReturnValue:
-    """Run a stored event through its handler again, exactly as `flask stripe replay` does."""
+def replay(event_id: str) -> str | None:
+    """Run a stored event through its handler again, exactly as `flask stripe replay` does, and
+    audit-log it (committed); the outcome, or None when no such event is stored."""
     from membership.webhooks import operations
 
-    if not ReplayForm().validate():
-        abort(400)
     # Only stored events: a form must not make us fetch arbitrary ids from Stripe.
     if db.session.get(StripeEvent, event_id) is None:
-        abort(404)
+        return None
     outcome = operations.replay(event_id)
     # After the replay: a failing handler rolls back the session, which would drop this entry.
     record("webhook.replay", "stripe_event", event_id, {"outcome": outcome.value})
     db.session.commit()
-    category = "error" if outcome.value == "failed" else "success"
-    flash(f"Replayed {event_id}: {outcome.value}.", category)
-    return redirect(safe_next(request.form.get("back")) or url_for("dashboard.webhooks"))
+    return outcome.value
