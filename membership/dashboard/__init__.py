@@ -11,12 +11,11 @@ from membership.dashboard import (  # noqa: E402, F401
     audit_views,
     auth,
     emails,
-    exports,
     layout,
-    members,
 )
 from membership.dashboard.campaigns import views as campaigns_views  # noqa: E402, F401
 from membership.dashboard.inbox import views as inbox_views  # noqa: E402, F401
+from membership.dashboard.members import views as members_views  # noqa: E402, F401
 from membership.dashboard.metrics import rollups  # noqa: E402, F401
 from membership.dashboard.metrics import views as metrics_views  # noqa: E402, F401
 from membership.dashboard.staff import views as staff_views  # noqa: E402, F401

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from babel import Locale
 from werkzeug.test import EnvironBuilder
 
-from membership.dashboard import export_copy, exports
-from membership.dashboard.export_copy import UNUSUAL_EXPONENTS, USUAL_EXPONENT
+from membership.dashboard.members import export_copy, exports
+from membership.dashboard.members.export_copy import UNUSUAL_EXPONENTS, USUAL_EXPONENT
 from membership.extensions import db
 from membership.models import AuditEntry, DonationKind, DonationStatus, MemberStatus
 from membership.money import exponent

@@ -14,7 +14,7 @@ from sqlalchemy import event
 
 from membership.dashboard import auth
 from membership.dashboard.member_search import MemberFilters, page
-from membership.dashboard.members import listed
+from membership.dashboard.members.services import listed
 from membership.extensions import db
 from membership.models import DonationStatus
 from tests.factories import make_campaign, make_donation, make_member

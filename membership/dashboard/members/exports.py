@@ -1,22 +1,22 @@
-"""CSV exports for admins: audit-logged, then streamed with memory flat whatever the table size.
+"""What the CSV exports hold: the filtered rows, their columns, audit-logged before they stream.
 
 On PostgreSQL the server formats the cells and COPY streams them (export_copy.py); elsewhere
-a server-side cursor feeds csv.writer (export_csv.py). Both write the same bytes.
+a server-side cursor feeds csv.writer (export_csv.py). Both write the same bytes. The rows are
+read only when the response body is: the functions here return the file still unread.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Response, render_template, request, stream_with_context
 
-from membership.dashboard import bp, export_copy, member_search
-from membership.dashboard.access import admin_required
+from membership.dashboard import member_search as search
 from membership.dashboard.audit import record
-from membership.dashboard.export_copy import (
+from membership.dashboard.export_csv import fetched_csv, major
+from membership.dashboard.members import export_copy
+from membership.dashboard.members.export_copy import (
     copy_csv,
     flag_cell,
     major_cell,
@@ -24,7 +24,6 @@ from membership.dashboard.export_copy import (
     text_cell,
     timestamp_cell,
 )
-from membership.dashboard.export_csv import fetched_csv, major
 from membership.dashboard.metrics import periods
 from membership.extensions import db
 from membership.models import Campaign, Donation, DonationKind, DonationStatus, Member
@@ -60,57 +59,32 @@ def copy_supported() -> bool:
     return export_copy.supported(db.session.get_bind().dialect)
 
 
-def streamed(name: str, chunks: Iterator[str] | Iterator[bytes]) -> Response:
-    filename = f"{name}-{datetime.now(UTC).date().isoformat()}.csv"
-    response = Response(stream_with_context(chunks), mimetype="text/csv")
-    # Nothing may read the body into a list before it is sent (the request log asks for
-    # its length): then it would be the whole file, held in memory, the query run in full.
-    response.implicit_sequence_conversion = False
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    # Kept out of caches like every staff page (auth.private_pages).
-    return response
-
-
-def bad_filter(message: str) -> tuple[str, int]:
-    return render_template("dashboard/export_error.html", error=message), 400
-
-
-@bp.get("/exports/members.csv")
-@admin_required
-def export_members() -> Response | tuple[str, int]:
-    """Members matching the list's filters, with contact details, as CSV."""
-    try:
-        filters = member_search.MemberFilters.from_args(request.args)
-        stmt = member_search.filtered(filters).order_by(Member.id)
-    except member_search.FilterError as exc:
-        return bad_filter(str(exc))
+def members_csv(filters: search.MemberFilters) -> Iterator[str] | Iterator[bytes]:
+    """Members matching the list's filters, with contact details; the export is audit-logged
+    (committed) before a row is read. FilterError for a filter staff cannot have chosen."""
+    stmt = search.filtered(filters).order_by(Member.id)
     record("export.members", "member", None, {"filters": filters.args()})
     db.session.commit()
     header = list(MEMBER_COLUMNS)
     if copy_supported():
         cells = [to_cell(column) for column, to_cell in MEMBER_COLUMNS.values()]
-        return streamed("members", copy_csv(header, stmt.with_only_columns(*cells)))
+        return copy_csv(header, stmt.with_only_columns(*cells))
     columns = stmt.with_only_columns(*(column for column, _ in MEMBER_COLUMNS.values()))
-    return streamed("members", fetched_csv(header, columns, list))
+    return fetched_csv(header, columns, list)
 
 
-@bp.get("/exports/donations.csv")
-@admin_required
-def export_donations() -> Response | tuple[str, int]:
-    """Donations in ?from=&to= (blank: all time), by currency/campaign/status/kind, as CSV."""
-    try:
-        stmt, applied = donations_query(request.args)
-    except (periods.PeriodError, member_search.FilterError) as exc:
-        return bad_filter(str(exc))
+def donations_csv(args: Mapping[str, str]) -> Iterator[str] | Iterator[bytes]:
+    """Donations in ?from=&to= (blank: all time), by currency/campaign/status/kind, audit-logged
+    (committed) before a row is read. PeriodError or FilterError for a bad filter."""
+    stmt, applied = donations_query(args)
     record("export.donations", "donation", None, {"filters": applied})
     db.session.commit()
     if copy_supported():
-        cells = stmt.with_only_columns(*donation_cells())
-        return streamed("donations", copy_csv(DONATION_HEADER, cells))
-    return streamed("donations", fetched_csv(DONATION_HEADER, stmt, donation_row))
+        return copy_csv(DONATION_HEADER, stmt.with_only_columns(*donation_cells()))
+    return fetched_csv(DONATION_HEADER, stmt, donation_row)
 
 
-def donations_query(args: Any) -> tuple[sa.Select[*tuple[Any, ...]], dict[str, str]]:
+def donations_query(args: Mapping[str, str]) -> tuple[sa.Select[*tuple[Any, ...]], dict[str, str]]:
     """The filtered donations joined to their member and campaign, oldest first."""
     stmt = (
         sa.select(*DONATION_COLUMNS, Member.public_id, Campaign.slug)
@@ -136,7 +110,7 @@ def donations_query(args: Any) -> tuple[sa.Select[*tuple[Any, ...]], dict[str, s
         if "kind" in applied:
             stmt = stmt.where(Donation.kind == DonationKind(applied["kind"]))
     except ValueError:
-        raise member_search.FilterError("Unknown status or kind.") from None
+        raise search.FilterError("Unknown status or kind.") from None
     return stmt, applied
 
 

@@ -1,0 +1,186 @@
+"""Members for staff: the list's rows and filter choices, and one member's page and story."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+import sqlalchemy as sa
+from flask import current_app, url_for
+from sqlalchemy.orm import selectinload
+
+from membership.dashboard import member_search as search
+from membership.dashboard.access import mask_email
+from membership.dashboard.audit import record
+from membership.extensions import db
+from membership.models import (
+    Campaign,
+    Donation,
+    Member,
+    MemberStatus,
+    OutboxEmail,
+    RecurringDonation,
+)
+from membership.money import Money
+
+STATUSES = [s.value for s in MemberStatus]
+# A member's own rows are few (a monthly donor for ten years has 120 gifts); the cap is a guard.
+MAX_ROWS = 500
+
+
+def filter_options() -> dict[str, object]:
+    """Choices for the filter form (a few rows: campaigns, configured tiers)."""
+    campaigns = sa.select(Campaign.slug, Campaign.name).order_by(Campaign.name)
+    return {
+        "statuses": STATUSES,
+        "frequencies": search.FREQUENCIES,
+        "sorts": search.SORTS,
+        "tiers": [name for name, _ in current_app.config.get("MEMBER_TIERS", [])],
+        "currencies": current_app.config["CURRENCIES"],
+        "campaigns": db.session.execute(campaigns).all(),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class ListedMember:
+    """One row of the list as staff see it: masked for viewers, money and dates as text."""
+
+    url: str
+    email: str
+    name: str
+    status: str
+    tier: str
+    joined: str
+    given: str  # kept amount per currency, "$10.00, ¥5,000"
+    last_gift: str
+
+
+@dataclass(frozen=True)
+class ListPage:
+    page: search.Page
+    rows: list[ListedMember]
+
+
+def list_page(
+    filters: search.MemberFilters, currency: str, cursor: str | None, show_pii: bool
+) -> ListPage:
+    """One page of the list (FilterError for a filter or cursor staff cannot have chosen)."""
+    found = search.page(filters, currency, cursor)
+    return ListPage(found, listed(found.members, show_pii))
+
+
+def listed(members: Sequence[Any], show_pii: bool) -> list[ListedMember]:
+    """The page's rows, ready to print; what each gave comes from one grouped query."""
+    giving = search.giving([m.id for m in members])
+    # One url_for per page instead of one per row: the links differ only in the public id
+    # (uuid4 hex) at their end.
+    link = url_for("dashboard.member", public_id="-").removesuffix("-")
+    rows = []
+    for m in members:
+        gifts = giving.get(m.id, [])
+        if show_pii:
+            email, name = m.email, m.display_name or ""
+        else:
+            email, name = mask_email(m.email), mask_name(m.display_name)
+        rows.append(
+            ListedMember(
+                url=link + quote(m.public_id, safe=""),
+                email=email or "(erased)",
+                name=name,
+                status=m.status.value,
+                tier=m.tier or "",
+                joined=m.created_at.date().isoformat(),
+                given=", ".join(Money(g.kept, g.currency).format("en") for g in gifts),
+                last_gift=max(g.last_gift for g in gifts).date().isoformat() if gifts else "",
+            )
+        )
+    return rows
+
+
+def mask_name(name: str | None) -> str:
+    return f"{name.strip()[:1]}•••" if name and name.strip() else ""
+
+
+@dataclass(frozen=True)
+class MemberDetail:
+    member: Member
+    recurring: list[RecurringDonation]
+    giving: list[search.Giving]
+    events: list[Event]
+
+
+def member_detail(public_id: str, show_pii: bool) -> MemberDetail | None:
+    """One member's page; when it shows their email and name, that look is audit-logged."""
+    found = db.session.scalar(sa.select(Member).where(Member.public_id == public_id))
+    if found is None:
+        return None
+    if show_pii:
+        record("member.view_pii", "member", public_id)
+        db.session.commit()
+    recurring = db.session.scalars(
+        sa.select(RecurringDonation)
+        .where(RecurringDonation.member_id == found.id)
+        .order_by(RecurringDonation.id)
+    ).all()
+    return MemberDetail(
+        found, list(recurring), search.giving([found.id]).get(found.id, []), timeline(found)
+    )
+
+
+@dataclass(frozen=True)
+class Event:
+    at: datetime
+    kind: str  # gift, refund, dispute, recurring, email
+    text: str
+
+
+def timeline(member: Member) -> list[Event]:
+    """Everything that happened to this member, newest first."""
+    events: list[Event] = []
+    donations = db.session.scalars(
+        sa.select(Donation)
+        .where(Donation.member_id == member.id)
+        .options(selectinload(Donation.campaign))
+        .limit(MAX_ROWS)
+    )
+    for gift in donations:
+        source = gift.article_url or (gift.campaign.name if gift.campaign else "")
+        kind = "monthly/annual" if gift.recurring_donation_id else "one-off"
+        text = f"{gift.money.format('en')} {kind} gift, {gift.status.value}"
+        if gift.fee_covered:
+            covered = Money(gift.fee_covered, gift.currency).format("en")
+            text += f" (of which {covered} for the fees)"
+        events.append(Event(gift.paid_at, "gift", text + (f" — from {source}" if source else "")))
+        if gift.amount_refunded and gift.refunded_at:
+            refunded = Money(gift.amount_refunded, gift.currency).format("en")
+            events.append(Event(gift.refunded_at, "refund", f"Refunded {refunded}"))
+        if gift.disputed_at:
+            events.append(Event(gift.disputed_at, "dispute", f"Disputed ({gift.status.value})"))
+    recurring = db.session.scalars(
+        sa.select(RecurringDonation).where(RecurringDonation.member_id == member.id)
+    )
+    for plan in recurring:
+        every = "month" if plan.interval.value == "month" else "year"
+        label = f"{plan.money.format('en')} a {every}"
+        if plan.started_at:
+            events.append(Event(plan.started_at, "recurring", f"Started {label}"))
+        if plan.canceled_at:
+            why = f": {plan.cancellation_reason}" if plan.cancellation_reason else ""
+            events.append(Event(plan.canceled_at, "recurring", f"Cancelled {label}{why}"))
+        elif plan.status.value not in ("active", "trialing"):
+            events.append(Event(plan.updated_at, "recurring", f"{label} is {plan.status.value}"))
+    emails = db.session.scalars(
+        sa.select(OutboxEmail).where(OutboxEmail.member_id == member.id).limit(MAX_ROWS)
+    )
+    for email in emails:
+        events.append(
+            Event(
+                email.sent_at or email.created_at,
+                "email",
+                f"Email '{email.template}', {email.status.value}",
+            )
+        )
+    return sorted(events, key=lambda e: e.at, reverse=True)
