@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from membership import demo, errors, health, i18n, logs, pool, security, stripe_api
+from membership import demo, errors, health, i18n, input_guard, logs, pool, security, stripe_api
 from membership.config import Config, config_from_env
 from membership.extensions import csrf, db, limiter, login_manager, migrate
 
@@ -27,6 +27,7 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     trust_proxies(app)
     logs.configure(app)
     register_extensions(app)
+    input_guard.init_app(app)  # after the limiter's check, before the blueprints' int rules
     register_template_helpers(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -49,12 +50,14 @@ def load_config(app: Flask, config: type[Config] | Mapping[str, Any] | None) -> 
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
+    # A database error's message names the statement, never its values (emails, Stripe ids):
+    # tracebacks end up in logs. Added to the options given, in every environment.
+    options = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], "hide_parameters": True}
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         # A connection kept for each gunicorn thread (gunicorn.conf.py): with fewer, the pool
         # would open and close connections all the time under load.
-        options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
-        pool_size = app.config["DATABASE_POOL_SIZE"]
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_size": pool_size, **options}
+        options = {"pool_size": app.config["DATABASE_POOL_SIZE"], **options}
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     config_class.validate(dict(app.config))
 
 

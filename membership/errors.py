@@ -6,11 +6,12 @@ import logging
 import math
 import time
 from datetime import timedelta
+from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import format_timedelta, gettext
 from flask_babel import lazy_gettext as _l
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 
 from membership.extensions import limiter
 from membership.logs import current_request_id
@@ -37,6 +38,14 @@ MESSAGES = {
     429: _l("Too many attempts in a short time. Please wait a few minutes and try again."),
     500: _l("Your payment details were not affected. Please try again in a few minutes."),
 }
+
+
+class Refused(BadRequest):
+    """A 400 whose page says what to change: `message`, translated when the page is made."""
+
+    def __init__(self, message: Any) -> None:
+        super().__init__()
+        self.message = message
 
 
 def register(app: Flask) -> None:
@@ -71,10 +80,16 @@ def try_again_message() -> str:
     return gettext("Too many attempts in a short time. Please try again %(when)s.", when=when)
 
 
-def render_error(code: int) -> tuple[Response | str, int]:
+def render_error(code: int, said: Any = None) -> tuple[Response | str, int]:
+    """The error page, or JSON error; `said`, if given, replaces the code's usual message."""
     # Lazy: translated here, in the locale of the request being answered.
     fallback = 500 if code >= 500 else 400
-    message = try_again_message() if code == 429 else str(MESSAGES.get(code, MESSAGES[fallback]))
+    if said is not None:
+        message = str(said)
+    elif code == 429:
+        message = try_again_message()
+    else:
+        message = str(MESSAGES.get(code, MESSAGES[fallback]))
     if wants_json():
         return jsonify(error={"status": code, "message": message}), code
     title = str(TITLES.get(code, TITLES[fallback]))
@@ -93,7 +108,7 @@ def render_error(code: int) -> tuple[Response | str, int]:
 def handle_http_error(error: HTTPException) -> HTTPException | tuple[Response | str, int, dict]:
     if error.code is None or error.code < 400:
         return error
-    body, code = render_error(error.code)
+    body, code = render_error(error.code, getattr(error, "message", None))
     valid_methods = getattr(error, "valid_methods", None)
     headers = {"Allow": ", ".join(valid_methods)} if valid_methods else {}
     return body, code, headers

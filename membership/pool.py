@@ -43,5 +43,26 @@ def ping_after_idle(engine: Engine, seconds: float) -> None:
             raise exc.DisconnectionError("idle connection failed its ping")
 
 
+def quote_no_rows(engine: Engine) -> None:
+    """Database errors without the values of a row, as hide_parameters keeps out the statement's.
+
+    PostgreSQL adds a DETAIL to some errors that quotes the row ('Key (email)=(...) already
+    exists'), and psycopg puts it in the message that tracebacks and logs print. The primary
+    message (which constraint, which column) stays; the details remain on `diag` for code.
+    """
+
+    @event.listens_for(engine, "handle_error")
+    def _without_detail(context: Any) -> None:
+        error = context.original_exception
+        diag = getattr(error, "diag", None)
+        if diag is None or not diag.message_detail or not diag.message_primary:
+            return
+        wrapped = context.sqlalchemy_exception  # its message already holds the driver's
+        if wrapped is not None and wrapped.args and isinstance(wrapped.args[0], str):
+            wrapped.args = (wrapped.args[0].replace(str(error), diag.message_primary),)
+        error.args = (diag.message_primary,)
+
+
 def init_app(app: Flask, engine: Engine) -> None:
     ping_after_idle(engine, app.config["DATABASE_PING_AFTER_IDLE"])
+    quote_no_rows(engine)

@@ -20,6 +20,7 @@ from membership.models import (
     StripeEvent,
     SubscriptionStatus,
 )
+from tests.log_leaks import hand_out
 
 sequence = itertools.count(1)
 FIXED_NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -33,8 +34,9 @@ def saved(obj: Any) -> Any:
 
 def make_member(**fields: Any) -> Member:
     n = next(sequence)
-    defaults: dict[str, Any] = {"email": f"reader{n}@example.org"}
-    return saved(Member(**(defaults | fields)))
+    given = {"email": f"reader{n}@example.org"} | fields
+    hand_out(given["email"], given.get("display_name"))  # never to be seen in a log
+    return saved(Member(**given))
 
 
 def make_recurring(member: Member | None = None, **fields: Any) -> RecurringDonation:
@@ -84,8 +86,9 @@ def make_campaign(**fields: Any) -> Campaign:
 
 def make_staff(**fields: Any) -> StaffUser:
     n = next(sequence)
-    defaults: dict[str, Any] = {"email": f"staff{n}@newsroom.example", "password_hash": "x"}
-    return saved(StaffUser(**(defaults | fields)))
+    given = {"email": f"staff{n}@newsroom.example", "password_hash": "x"} | fields
+    hand_out(given["email"])
+    return saved(StaffUser(**given))
 
 
 def make_event(**fields: Any) -> StripeEvent:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -11,6 +9,7 @@ from flask import current_app
 from sqlalchemy import extract, select
 
 from membership.account import tokens
+from membership.donations.checkout import external_url
 from membership.extensions import db
 from membership.members.services import ENDED, REVERSED, normalise_email
 from membership.models import Donation, Member, OutboxEmail, RecurringDonation
@@ -19,8 +18,12 @@ from membership.money import Money
 MAGIC_LINK_TEMPLATE = "magic_link"
 
 
-def request_link(email: str, link_for: Callable[[str], str]) -> None:
-    """Mail a sign-in link if the address is a member's; look the same from outside either way."""
+def request_link(email: str) -> None:
+    """Mail a sign-in link if the address is a member's; do nothing otherwise.
+
+    Run once the answer has gone out (views.after_response), so the page, its status and its
+    timing are the same for every address: the lookup, the token and the email come after.
+    """
     address = normalise_email(email)
     member = (
         db.session.scalar(select(Member).where(Member.email == address, Member.erased_at.is_(None)))
@@ -28,18 +31,17 @@ def request_link(email: str, link_for: Callable[[str], str]) -> None:
         else None
     )
     if member is None:
-        # Sign a throwaway token too, so both answers cost about the same.
-        tokens.serializer().dumps({"m": "0" * 32, "n": secrets.token_urlsafe(24)})
         db.session.rollback()
         return
     minutes = current_app.config["DONOR_LINK_MINUTES"]
+    link = external_url("account.sign_in", token=tokens.make_token(member))
     db.session.add(
         OutboxEmail(
             member_id=member.id,
             to_address=member.email,
             locale=member.locale,
             template=MAGIC_LINK_TEMPLATE,
-            context={"link": link_for(tokens.make_token(member)), "minutes": minutes},
+            context={"link": link, "minutes": minutes},
         )
     )
     db.session.commit()

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
+import logging
+from collections.abc import Callable, Iterator
+from functools import partial, wraps
 from typing import Any
 
 from flask import (
     Blueprint,
+    Response,
     abort,
+    after_this_request,
     current_app,
     flash,
     g,
@@ -31,6 +34,7 @@ from membership.models import DonationStatus, SubscriptionStatus
 from membership.money import Money
 
 bp = Blueprint("account", __name__, url_prefix="/account")
+log = logging.getLogger("membership.account")
 
 STATUS_LABELS = {
     DonationStatus.PENDING: _l("Pending"),
@@ -120,11 +124,45 @@ def request_link() -> ResponseReturnValue:
     form = LinkRequestForm()
     if not form.validate():
         return render_template("account/start.html", form=form), 400
-    services.request_link(
-        form.email.data or "",
-        lambda token: url_for("account.sign_in", token=token, _external=True),
-    )
+    # Looking the address up, and mailing a member, would make a member's answer slower: a
+    # timing oracle for who gives. Both wait until the answer has gone out.
+    after_response(partial(services.request_link, form.email.data or ""))
     return render_template("account/sent.html", minutes=current_app.config["DONOR_LINK_MINUTES"])
+
+
+def after_response(work: Callable[[], None]) -> None:
+    """Run `work` in its own app context once this request's page has been written out.
+
+    The body becomes a generator that yields the page, then does the work: a server (gunicorn,
+    werkzeug) asks for the next chunk only after writing the last one, and with Content-Length
+    set the reader has the whole answer by then. Not Response.call_on_close: werkzeug's own
+    server calls that only once the client has closed the connection, seconds later at times.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                work()
+            except Exception as exc:
+                db.session.rollback()
+                # The type only: a database error's text may quote the row (an address).
+                log.error(
+                    "work after the response failed",
+                    extra={"fields": {"error": type(exc).__name__}},
+                )
+
+    @after_this_request
+    def defer(response: Response) -> Response:
+        page = response.get_data()
+
+        def page_then_work() -> Iterator[bytes]:
+            yield page
+            run()
+
+        response.response = page_then_work()
+        response.headers["Content-Length"] = str(len(page))
+        return response
 
 
 @bp.get("/sign-in/<token>")

@@ -15,6 +15,7 @@ from membership.dashboard import bp
 from membership.dashboard.access import admin_required
 from membership.dashboard.audit import KNOWN_ACTIONS
 from membership.extensions import db
+from membership.input_guard import bounded_int
 from membership.models import AuditEntry
 
 PAGE_SIZE = 50
@@ -54,16 +55,12 @@ def describe(detail: dict[str, Any] | None) -> str:
     return json.dumps(detail, sort_keys=True, ensure_ascii=False) if detail else ""
 
 
-def parse_cursor(text: str | None) -> int | None:
-    return int(text) if text and text.isdigit() else None
-
-
 @bp.get("/audit")
 @admin_required
 def audit() -> ResponseReturnValue:
     """Filter by ?action=; ?before= carries the keyset cursor to older entries."""
     action = request.args.get("action") or None
-    page = find_entries(action, parse_cursor(request.args.get("before")))
+    page = find_entries(action, bounded_int(request.args.get("before")))
     return render_template(
         "dashboard/audit.html",
         page=page,

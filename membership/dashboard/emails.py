@@ -17,6 +17,7 @@ from membership.dashboard import bp
 from membership.dashboard.access import admin_required
 from membership.dashboard.audit import record
 from membership.extensions import db
+from membership.input_guard import bounded_int
 from membership.mail.render import Rendered, UnknownTemplate, render
 from membership.models import OutboxEmail, OutboxStatus
 from membership.security import page_policy
@@ -61,7 +62,7 @@ def emails() -> ResponseReturnValue:
     """Filter by ?status= and ?template=; ?after= carries the cursor to the next page."""
     status = request.args.get("status") or None
     template = request.args.get("template") or None
-    page = find_emails(status, template, request.args.get("after", type=int))
+    page = find_emails(status, template, bounded_int(request.args.get("after")))
     return render_template(
         "dashboard/emails.html",
         page=page,

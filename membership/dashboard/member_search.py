@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from membership.extensions import db
+from membership.input_guard import bounded_int
 from membership.models import (
     COUNTED,
     Campaign,
@@ -34,6 +35,7 @@ ENDED = (
     SubscriptionStatus.INCOMPLETE,
 )
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+BIGINT_LIMIT = 2**63  # MemberGiving.kept, the total a cursor resumes from
 PAGE_SIZE = 50
 # What a list row shows: plain rows of these, not Member objects (a page has no use for the
 # other columns, nor for identity-map bookkeeping of 50 objects it never changes).
@@ -207,13 +209,23 @@ def make_cursor(value: Any, member_id: int) -> str:
 
 
 def parse_cursor(cursor: str, sort: str) -> tuple[Any, int]:
+    """The (sort value, id) a page link carries, within what the columns hold."""
     raw, _, raw_id = cursor.partition("~")
+    member_id = bounded_int(raw_id)
     try:
-        value: Any = int(raw) if sort == "total" else datetime.fromisoformat(raw)
-        if isinstance(value, datetime) and value.tzinfo is None:
+        if member_id is None:
             raise ValueError
-        return value, int(raw_id)
-    except ValueError:
+        if sort == "total":
+            value: Any = int(raw)
+            if not -BIGINT_LIMIT <= value < BIGINT_LIMIT:
+                raise ValueError
+        else:
+            value = datetime.fromisoformat(raw)
+            if value.tzinfo is None:
+                raise ValueError
+            value = value.astimezone(UTC)  # OverflowError near the years 1 and 9999
+        return value, member_id
+    except (ValueError, OverflowError):
         raise FilterError("That page link is broken; start from the first page.") from None
 
 

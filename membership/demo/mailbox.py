@@ -19,6 +19,7 @@ from flask.typing import ResponseReturnValue
 from markupsafe import Markup, escape
 
 from membership.extensions import db
+from membership.input_guard import bounded_int
 from membership.mail.render import Rendered, render
 from membership.models import Member, OutboxEmail
 
@@ -88,7 +89,7 @@ def private(response: Response) -> Response:
 
 @bp.get("")
 def index() -> ResponseReturnValue:
-    entries, more_before = newest(request.args.get("before", type=int))
+    entries, more_before = newest(bounded_int(request.args.get("before")))
     return render_template("demo/mailbox/index.html", entries=entries, more_before=more_before)
 
 

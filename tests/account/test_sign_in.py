@@ -40,6 +40,33 @@ def test_known_and_unknown_addresses_get_the_same_answer_and_only_one_gets_mail(
     assert email.context["link"].startswith("http://localhost/account/sign-in/")
 
 
+def test_the_answer_goes_out_before_any_work_on_the_address(app, client):
+    """No timing oracle: until the page has been sent, a member's address and an unknown one
+    cost the same statements (none that looks the address up); the link is made after."""
+    make_member(email="known@example.org")
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        seen = {}
+        for address in ("known@example.org", "nobody@example.org"):
+            statements.clear()
+            response = client.post("/account/", data={"email": address}, buffered=False)
+            before = list(statements)  # all that ran until the page was there to send
+            page = response.get_data()  # reading on, as a server does once it has sent it
+            response.close()
+            seen[address] = (response.status_code, page, before)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    assert seen["known@example.org"] == seen["nobody@example.org"]
+    assert not any("member" in statement for statement in seen["known@example.org"][2])
+    [email] = outbox()  # made once the answer had gone
+    assert email.to_address == "known@example.org"
+
+
 def test_erased_members_get_no_link(client):
     from datetime import UTC, datetime
 

@@ -67,10 +67,79 @@ def pytest_terminal_summary(terminalreporter: Any) -> Iterator[None]:
         terminalreporter.write_line(f"{tests} did not run: {reason}.")
 
 
+class OneAtATime:
+    """Requests run one after another, each to the end of its body before the next starts.
+
+    Work a view leaves for after its page (the sign-in link a donor asks for is made then:
+    account/views.py, after_response) is done before the browser's next page, or the test's
+    own look at the database (settled), sees the app: as a person, slower than a server, would.
+    The wait is on a condition, never a sleep; the timeout only keeps a stuck test from hanging.
+    """
+
+    TIMEOUT = 30
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app, self.busy, self.done = app, False, threading.Condition()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        with self.done:
+            self.done.wait_for(lambda: not self.busy, self.TIMEOUT)
+            self.busy = True
+        try:
+            return Body(self.app(environ, start_response), self.release)
+        except BaseException:
+            self.release()
+            raise
+
+    def release(self) -> None:
+        with self.done:
+            self.busy = False
+            self.done.notify_all()
+
+    def settled(self) -> None:
+        with self.done:
+            self.done.wait_for(lambda: not self.busy, self.TIMEOUT)
+
+
+class Body:
+    """A response body that lets the next request in once read to its end (or closed: werkzeug
+    closes a body only after the client has closed the connection, seconds later at times)."""
+
+    def __init__(self, body: Iterable[bytes], release: Callable[[], None]) -> None:
+        self.body, self.chunks, self.release, self.released = body, iter(body), release, False
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        try:
+            return next(self.chunks)
+        except BaseException:  # StopIteration at the end, or the body's own error
+            self.let_go()
+            raise
+
+    def close(self) -> None:
+        try:
+            if close := getattr(self.body, "close", None):
+                close()
+        finally:
+            self.let_go()
+
+    def let_go(self) -> None:
+        if not self.released:
+            self.released = True
+            self.release()
+
+
 @dataclass
 class LiveServer:
     url: str
     app: Flask
+    requests: OneAtATime
+
+    def settled(self) -> None:
+        """Once the last request, and what it left for after its response, is done."""
+        self.requests.settled()
 
 
 @pytest.fixture
@@ -94,17 +163,18 @@ def serving(
 ) -> Iterator[LiveServer]:
     holder: dict[str, Flask] = {}
 
-    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def forward(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         return holder["app"](environ, start_response)
 
+    requests = OneAtATime(forward)
     # Port 0 picks a free port; the app is built after, as BASE_URL must name that port.
-    server = make_server("127.0.0.1", 0, wsgi, threaded=True, ssl_context=ssl_context)
+    server = make_server("127.0.0.1", 0, requests, threaded=True, ssl_context=ssl_context)
     url = f"{'https' if ssl_context else 'http'}://127.0.0.1:{server.server_port}"
     app = holder["app"] = create_app(database.config(BASE_URL=url, **config))
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
-        yield LiveServer(url, app)
+        yield LiveServer(url, app, requests)
     finally:
         server.shutdown()
         server.server_close()

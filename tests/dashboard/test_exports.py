@@ -46,7 +46,7 @@ def audit(action: str) -> list[AuditEntry]:
 
 
 def test_members_export_is_streamed_filtered_and_audited(admin_client, admin, rows):
-    response = admin_client.get("/staff/exports/members.csv?status=lapsed")
+    response = admin_client.get("/staff/exports/members.csv?status=lapsed", buffered=False)
     assert response.status_code == 200 and response.is_streamed
     assert response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"].startswith('attachment; filename="members-')

@@ -101,7 +101,7 @@ def test_without_any_hint_the_page_is_english(client: FlaskClient) -> None:
 
 
 @pytest.mark.parametrize(
-    "query", ["?lang=xx", "?lang=", "?lang=ru-RU", "?lang=%00", "?lang=" + "r" * 500]
+    "query", ["?lang=xx", "?lang=", "?lang=ru-RU", "?lang=%E2%80%AE", "?lang=" + "r" * 500]
 )
 def test_an_unknown_lang_is_ignored(client: FlaskClient, query: str) -> None:
     response = client.get("/" + query)
