@@ -20,7 +20,7 @@ from wtforms.fields.core import UnboundField
 
 from membership import create_app
 from membership.config import TestConfig
-from membership.dashboard import member_search
+from membership.dashboard.members import search as member_search
 from membership.donations.checkout import UTM_KEYS
 from membership.extensions import db
 from membership.models import Member, StaffRole

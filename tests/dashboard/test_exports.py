@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from membership.dashboard.export_csv import cell
+from membership.dashboard.members.export_csv import cell
 from membership.extensions import db
 from membership.models import AuditEntry, DonationKind, DonationStatus, MemberStatus
 from tests.factories import make_campaign, make_donation, make_member

@@ -13,7 +13,7 @@ from flask import url_for
 from sqlalchemy import event
 
 from membership.dashboard import auth
-from membership.dashboard.member_search import MemberFilters, page
+from membership.dashboard.members.search import MemberFilters, page
 from membership.dashboard.members.services import listed
 from membership.extensions import db
 from membership.models import DonationStatus

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from membership.dashboard import member_search
-from membership.dashboard.member_search import MemberFilters
+from membership.dashboard.members import search as member_search
+from membership.dashboard.members.search import MemberFilters
 from membership.extensions import db
 from membership.models import (
     AuditEntry,

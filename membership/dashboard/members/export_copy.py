@@ -15,7 +15,7 @@ import psycopg
 import sqlalchemy as sa
 from sqlalchemy.orm import QueryableAttribute
 
-from membership.dashboard.export_csv import FORMULA_START, csv_lines
+from membership.dashboard.members.export_csv import FORMULA_START, csv_lines
 from membership.extensions import db
 from membership.money import THREE_DECIMAL, ZERO_DECIMAL, exponent
 

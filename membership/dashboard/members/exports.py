@@ -12,10 +12,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from membership.dashboard import member_search as search
 from membership.dashboard.audit import record
-from membership.dashboard.export_csv import fetched_csv, major
-from membership.dashboard.members import export_copy
+from membership.dashboard.members import export_copy, search
 from membership.dashboard.members.export_copy import (
     copy_csv,
     flag_cell,
@@ -24,6 +22,7 @@ from membership.dashboard.members.export_copy import (
     text_cell,
     timestamp_cell,
 )
+from membership.dashboard.members.export_csv import fetched_csv, major
 from membership.dashboard.metrics import periods
 from membership.extensions import db
 from membership.models import Campaign, Donation, DonationKind, DonationStatus, Member
