@@ -10,10 +10,10 @@ from membership.dashboard import (  # noqa: E402, F401
     access,
     audit_views,
     auth,
-    emails,
     layout,
 )
 from membership.dashboard.campaigns import views as campaigns_views  # noqa: E402, F401
+from membership.dashboard.emails import views as emails_views  # noqa: E402, F401
 from membership.dashboard.inbox import views as inbox_views  # noqa: E402, F401
 from membership.dashboard.members import views as members_views  # noqa: E402, F401
 from membership.dashboard.metrics import rollups  # noqa: E402, F401

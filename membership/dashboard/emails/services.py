@@ -1,4 +1,4 @@
-"""The outbox for staff: every email's state; in development, what it said (audit-logged).
+"""The outbox for staff: every email, keyset-paged; one email's text, while no mail is sent.
 
 Bodies are shown only while the app delivers no mail (no MAIL_SERVER): there the outbox is
 the only place a developer or a demo can read them. With real delivery, staff see status
@@ -10,17 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import abort, current_app, render_template, request
-from flask.typing import ResponseReturnValue
+from flask import current_app
 
-from membership.dashboard import bp
-from membership.dashboard.access import admin_required
 from membership.dashboard.audit import record
 from membership.extensions import db
-from membership.input_guard import bounded_int
 from membership.mail.render import Rendered, UnknownTemplate, render
 from membership.models import OutboxEmail, OutboxStatus
-from membership.security import page_policy
 
 PAGE_SIZE = 50
 STATUSES = tuple(status.value for status in OutboxStatus)
@@ -56,31 +51,19 @@ def templates_in_use() -> list[str]:
     return list(db.session.scalars(stmt))
 
 
-@bp.get("/emails")
-@admin_required
-def emails() -> ResponseReturnValue:
-    """Filter by ?status= and ?template=; ?after= carries the cursor to the next page."""
-    status = request.args.get("status") or None
-    template = request.args.get("template") or None
-    page = find_emails(status, template, bounded_int(request.args.get("after")))
-    return render_template(
-        "dashboard/emails.html",
-        page=page,
-        statuses=STATUSES,
-        templates=templates_in_use(),
-        selected_status=status,
-        selected_template=template,
-        bodies_viewable=bodies_viewable(),
-    )
+@dataclass(frozen=True)
+class EmailDetail:
+    email: OutboxEmail
+    rendered: Rendered | None  # its text and HTML, while bodies are viewable
+    problem: str | None  # why it could not be rendered
 
 
-@bp.get("/emails/<int:email_id>")
-@admin_required
-def emails_detail(email_id: int) -> ResponseReturnValue:
-    """One email's state and, in development, its text and HTML (a PII view: audit-logged)."""
+def email_detail(email_id: int) -> EmailDetail | None:
+    """One email; while bodies are viewable, rendered again and the look audit-logged
+    (committed). None when there is no such email."""
     email = db.session.get(OutboxEmail, email_id)
     if email is None:
-        abort(404)
+        return None
     rendered: Rendered | None = None
     problem = None
     if bodies_viewable():
@@ -90,14 +73,4 @@ def emails_detail(email_id: int) -> ResponseReturnValue:
             problem = f"No template named {email.template!r} in this version."
         record("email.view", "outbox_email", email.id)
         db.session.commit()
-    page = render_template(
-        "dashboard/emails_detail.html",
-        email=email,
-        rendered=rendered,
-        problem=problem,
-        bodies_viewable=bodies_viewable(),
-    )
-    # The email's HTML, in a sandboxed frame, inherits this page's policy: its inline styles
-    # (what email clients read) need 'unsafe-inline'; the frame still runs no script.
-    policy = page_policy(current_app.config, style_src=("'unsafe-inline'",))
-    return page, {"Content-Security-Policy": policy}
+    return EmailDetail(email, rendered, problem)

@@ -1,0 +1,1 @@
+"""The outbox for staff: every email's state and, in development, what it said."""
