@@ -8,7 +8,7 @@ import click
 from sqlalchemy import select
 
 from membership.account import privacy
-from membership.dashboard.audit import record
+from membership.dashboard.audit.services import record
 from membership.extensions import db
 from membership.models import Member
 

@@ -20,7 +20,7 @@ import stripe
 
 from membership import stripe_api
 from membership.account import services
-from membership.dashboard.audit import record
+from membership.dashboard.audit.services import record
 from membership.extensions import db
 from membership.members import erasure
 from membership.models import (

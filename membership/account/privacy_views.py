@@ -11,7 +11,7 @@ from flask_babel import gettext
 from membership.account import privacy, tokens
 from membership.account.forms import EraseForm
 from membership.account.views import action_limit, bp, donor_required
-from membership.dashboard.audit import record
+from membership.dashboard.audit.services import record
 from membership.extensions import db, limiter
 
 

@@ -27,7 +27,7 @@ from flask_limiter.errors import RateLimitExceeded
 
 from membership.account import services, tokens
 from membership.account.forms import ButtonForm, LinkRequestForm
-from membership.dashboard.audit import record
+from membership.dashboard.audit.services import record
 from membership.extensions import db, limiter
 from membership.members.services import normalise_email
 from membership.models import DonationStatus, SubscriptionStatus

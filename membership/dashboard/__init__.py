@@ -8,10 +8,10 @@ bp = Blueprint("dashboard", __name__, url_prefix="/staff")
 # listener that marks a month's gift totals stale whenever a gift in it changes.
 from membership.dashboard import (  # noqa: E402, F401
     access,
-    audit_views,
     auth,
     layout,
 )
+from membership.dashboard.audit import views as audit_views  # noqa: E402, F401
 from membership.dashboard.campaigns import views as campaigns_views  # noqa: E402, F401
 from membership.dashboard.emails import views as emails_views  # noqa: E402, F401
 from membership.dashboard.inbox import views as inbox_views  # noqa: E402, F401

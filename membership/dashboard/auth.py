@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from membership.dashboard import bp
 from membership.dashboard.access import is_marked
-from membership.dashboard.audit import record
+from membership.dashboard.audit.services import record
 from membership.extensions import db, login_manager
 from membership.models import StaffUser
 

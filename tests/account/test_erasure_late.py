@@ -8,7 +8,7 @@ import logging
 import pytest
 import sqlalchemy as sa
 
-from membership.dashboard.audit import record
+from membership.dashboard.audit.services import record
 from membership.extensions import db
 from membership.members import erasure
 from membership.models import AuditEntry, Donation, ErasedIdentity, Member, OutboxEmail

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from membership.dashboard import audit_views
-from membership.dashboard.audit import record
+from membership.dashboard.audit import services
+from membership.dashboard.audit.services import record
 from membership.extensions import db
 from membership.models import AuditEntry
 from tests.dashboard.conftest import login
@@ -67,12 +67,12 @@ def test_detail_is_escaped(admin_client):
 
 
 def test_pages_with_a_keyset_cursor(admin_client, monkeypatch):
-    monkeypatch.setattr(audit_views, "PAGE_SIZE", 2)
+    monkeypatch.setattr(services, "PAGE_SIZE", 2)
     add_entries(*[f"test.step{n}" for n in range(4)])  # plus the admin's own staff.login
     expected = list(reversed(actions()))
     seen, cursor = [], None
     while True:
-        found = audit_views.find_entries(None, cursor)
+        found = services.find_entries(None, cursor)
         seen += [e.action for e in found.entries]
         url = "/staff/audit" + (f"?before={cursor}" if cursor else "")
         page = admin_client.get(url).get_data(as_text=True)

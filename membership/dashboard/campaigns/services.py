@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from membership.dashboard.audit import record
+from membership.dashboard.audit.services import record
 from membership.dashboard.campaigns.forms import CampaignForm
 from membership.donations import services as donations
 from membership.extensions import db

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import current_app
 
-from membership.dashboard.audit import record
+from membership.dashboard.audit.services import record
 from membership.extensions import db
 from membership.mail.render import Rendered, UnknownTemplate, render
 from membership.models import OutboxEmail, OutboxStatus

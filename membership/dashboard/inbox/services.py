@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from membership.dashboard.audit import record
+from membership.dashboard.audit.services import record
 from membership.extensions import db
 from membership.models import StripeEvent
 

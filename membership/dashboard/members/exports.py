@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from membership.dashboard.audit import record
+from membership.dashboard.audit.services import record
 from membership.dashboard.members import export_copy, search
 from membership.dashboard.members.export_copy import (
     copy_csv,

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from membership.dashboard.audit import record
+from membership.dashboard.audit.services import record
 from membership.dashboard.staff import passwords
 from membership.extensions import db
 from membership.models import StaffRole, StaffUser

@@ -1,14 +1,18 @@
-"""The audit trail: who did what to which record, written with the change it describes."""
+"""The audit trail: who did what to which record, written with the change; read back by page."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from membership.extensions import db
 from membership.models import AuditEntry
 
+PAGE_SIZE = 50
 # The actions written today, for the audit page's filter; others' new actions show up too
 # (the filter also lists whatever is in the table).
 KNOWN_ACTIONS = (
@@ -48,3 +52,33 @@ def record(
     )
     db.session.add(entry)
     return entry
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    entries: list[AuditEntry]
+    next_cursor: int | None  # the last id shown, when there may be more
+
+
+def find_entries(action: str | None, before: int | None) -> AuditPage:
+    """Newest first, keyset-paged on id: ids only grow, so a page never shifts under the reader."""
+    stmt = (
+        sa.select(AuditEntry)
+        .options(joinedload(AuditEntry.staff_user))
+        .order_by(AuditEntry.id.desc())
+        .limit(PAGE_SIZE + 1)
+    )
+    if action:
+        stmt = stmt.where(AuditEntry.action == action)
+    if before is not None:
+        stmt = stmt.where(AuditEntry.id < before)
+    rows = list(db.session.scalars(stmt))
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    return AuditPage(rows, rows[-1].id if more else None)
+
+
+def actions() -> list[str]:
+    """What the filter offers: the actions we write plus any others already in the table."""
+    found = set(db.session.scalars(sa.select(AuditEntry.action).distinct()))
+    return sorted(found | set(KNOWN_ACTIONS))
