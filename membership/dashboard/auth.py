@@ -11,8 +11,8 @@ from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
 from membership.dashboard import bp
-from membership.dashboard.access import is_marked
 from membership.dashboard.audit.services import record
+from membership.dashboard.staff.access import is_marked
 from membership.extensions import db, login_manager
 from membership.models import StaffUser
 

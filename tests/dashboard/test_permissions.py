@@ -16,7 +16,7 @@ from werkzeug.routing.converters import AnyConverter, IntegerConverter, UUIDConv
 
 from membership import create_app
 from membership.config import TestConfig
-from membership.dashboard.access import mask_email, staff_required
+from membership.dashboard.staff.access import mask_email, staff_required
 from membership.models import StaffRole
 from tests.dashboard.conftest import login, make_account
 

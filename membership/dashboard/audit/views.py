@@ -9,8 +9,8 @@ from flask import render_template, request
 from flask.typing import ResponseReturnValue
 
 from membership.dashboard import bp
-from membership.dashboard.access import admin_required
 from membership.dashboard.audit import services
+from membership.dashboard.staff.access import admin_required
 from membership.input_guard import bounded_int
 
 

@@ -8,9 +8,9 @@ from flask import abort, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from membership.dashboard import bp
-from membership.dashboard.access import admin_required, staff_required
 from membership.dashboard.campaigns import services
 from membership.dashboard.campaigns.forms import CampaignForm
+from membership.dashboard.staff.access import admin_required, staff_required
 from membership.models import Campaign, Frequency
 from membership.money import Money
 

@@ -6,8 +6,8 @@ from flask import abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 
 from membership.dashboard import bp
-from membership.dashboard.access import admin_required
 from membership.dashboard.emails import services
+from membership.dashboard.staff.access import admin_required
 from membership.input_guard import bounded_int
 from membership.security import page_policy
 

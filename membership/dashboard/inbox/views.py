@@ -6,10 +6,10 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from membership.dashboard import bp
-from membership.dashboard.access import admin_required, staff_required
 from membership.dashboard.inbox import services
 from membership.dashboard.inbox.forms import ReplayForm
 from membership.dashboard.redirects import safe_next
+from membership.dashboard.staff.access import admin_required, staff_required
 
 
 @bp.get("/webhooks")

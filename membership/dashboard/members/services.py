@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 from sqlalchemy.orm import selectinload
 
-from membership.dashboard.access import mask_email
 from membership.dashboard.audit.services import record
 from membership.dashboard.members import search
+from membership.dashboard.staff.access import mask_email
 from membership.extensions import db
 from membership.models import (
     Campaign,

@@ -9,9 +9,14 @@ from datetime import UTC, datetime
 from flask import Response, abort, current_app, render_template, request, stream_with_context
 
 from membership.dashboard import bp
-from membership.dashboard.access import admin_required, can_see_pii, mask_email, staff_required
 from membership.dashboard.members import exports, search, services
 from membership.dashboard.metrics.periods import PeriodError
+from membership.dashboard.staff.access import (
+    admin_required,
+    can_see_pii,
+    mask_email,
+    staff_required,
+)
 from membership.money import Money
 
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from flask import render_template, request
 
 from membership.dashboard import bp
-from membership.dashboard.access import staff_required
 from membership.dashboard.metrics import periods, services
+from membership.dashboard.staff.access import staff_required
 
 
 @bp.get("/")

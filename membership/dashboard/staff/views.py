@@ -9,10 +9,10 @@ from flask.wrappers import Response
 from flask_login import current_user, login_user
 
 from membership.dashboard import bp
-from membership.dashboard.access import admin_required, public, staff_required
 from membership.dashboard.auth import end_session, start_session
 from membership.dashboard.redirects import safe_next
 from membership.dashboard.staff import devices, services
+from membership.dashboard.staff.access import admin_required, public, staff_required
 from membership.dashboard.staff.forms import DisableForm, LoginForm, PasswordForm, StaffForm
 from membership.extensions import db, limiter
 from membership.models import StaffUser
