@@ -158,7 +158,9 @@ def test_find_member_reads_indexes_not_every_member(app, backend):
     make_member(email="someone@example.org", stripe_customer_id="cus_planned")
     statements: list[tuple[str, object]] = []
 
-    def note(_conn: object, _cursor: object, statement: str, parameters: object, *_: object) -> None:
+    def note(
+        _conn: object, _cursor: object, statement: str, parameters: object, *_: object
+    ) -> None:
         if statement.lstrip().startswith("SELECT member.id"):
             statements.append((statement, parameters))
 
@@ -171,7 +173,9 @@ def test_find_member_reads_indexes_not_every_member(app, backend):
     connection = db.session.connection()
     connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
     statement, parameters = statements[0]
-    plan = "\n".join(row[0] for row in connection.exec_driver_sql("EXPLAIN " + statement, parameters))
+    plan = "\n".join(
+        row[0] for row in connection.exec_driver_sql("EXPLAIN " + statement, parameters)
+    )
     assert "Seq Scan" not in plan, plan
 
 
