@@ -29,8 +29,11 @@ admin: migrate  ## make admin EMAIL=you@newsroom.org: a staff admin (asks for th
 demo: migrate  ## made-up members and three years of gifts for the dashboard (MEMBERS=2000)
 	$(BIN)/flask demo seed $(if $(MEMBERS),--members $(MEMBERS))
 
+# pytest-xdist: one worker per core (at most four), each with its own databases.
+# TEST_WORKERS=0 runs the suite in one process.
+TEST_WORKERS ?= auto
 test: $(VENV)/.dev lint  ## set up, lint, and run the whole suite
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --maxprocesses 4 $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

@@ -92,15 +92,34 @@ def wrap_sandbox_pay() -> None:
     Sandbox.pay = paying  # type: ignore[method-assign]
 
 
+# Under pytest-xdist (`make test` runs two workers) each worker holds its own trap and sends
+# what it found to the controller in `config.workeroutput`, read in xdist's
+# `pytest_testnodedown` hook (xdist/newhooks.py). A worker's exit status does not reach the
+# controller, so the run is failed there.
+worker_leaks: list[str] = []
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    worker_leaks.extend(node.workeroutput.get("log_leaks", []))
+
+
+def all_leaks() -> list[str]:
+    return sorted({*trap.leaks(), *worker_leaks})
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     logging.getLogger().removeHandler(trap)
-    if trap.leaks() and session.exitstatus == pytest.ExitCode.OK:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["log_leaks"] = trap.leaks()
+    elif all_leaks() and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    leaks = trap.leaks()
+    leaks = all_leaks()
     if not leaks:
         return
     terminalreporter.section("personal data in the logs", sep="=", red=True, bold=True)

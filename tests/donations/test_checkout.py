@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -289,10 +290,12 @@ def test_every_page_says_test_mode_in_demo_and_not_with_a_real_key(make_app, pat
 
 
 def redis_url() -> str:
-    """The machine's Redis; tests that need it skip, saying so, where there is none."""
+    """The machine's Redis; tests that need it skip, saying so, where there is none. Each
+    pytest-xdist worker (gw0, gw1, ...) has a database of its own, counting down from 15."""
     import redis
 
-    url = "redis://127.0.0.1:6379/15"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    url = f"redis://127.0.0.1:6379/{15 - int(worker or 0)}"
     try:
         redis.Redis.from_url(url, socket_connect_timeout=2).ping()
     except redis.RedisError:
@@ -306,7 +309,7 @@ def test_limits_in_redis_hold_across_workers(make_app):
 
     shared = {"RATELIMIT_STORAGE_URI": redis_url(), "CHECKOUT_RATE_LIMIT": "3 per minute"}
     app_a, app_b = make_app(**shared), make_app(**shared)
-    limiter.reset()  # empties the tests' own Redis database (15), left over from earlier runs
+    limiter.reset()  # empties this worker's own Redis database, left over from earlier runs
     # Two workers, one Stripe account: both talk to the first app's sandbox.
     app_b.extensions["stripe_client"] = app_a.extensions["stripe_client"]
     worker_a, worker_b = app_a.test_client(), app_b.test_client()
