@@ -146,6 +146,16 @@ def retrieve_customer(customer_id: str) -> dict[str, Any]:
     return _read("customers", customer_id)
 
 
+def customer_name(customer_id: str) -> str | None:
+    """The name Stripe holds for a customer; None for one deleted or unknown there."""
+    try:
+        return retrieve_customer(customer_id).get("name")
+    except stripe.StripeError as exc:
+        if is_missing(exc):
+            return None
+        raise
+
+
 def retrieve_invoice(invoice_id: str) -> dict[str, Any]:
     """The invoice with its payments (only included when expanded) and its subscription.
 
@@ -230,31 +240,63 @@ def resume_subscription(subscription_id: str) -> None:
 
 
 def cancel_subscription_at_period_end(subscription_id: str, comment: str | None = None) -> None:
-    """Stop renewing after the paid period; the donor's optional words go to Stripe only."""
+    """Stop renewing after the paid period; the donor's optional words go to Stripe only. Done
+    also when Stripe refuses because the subscription has already ended or is gone."""
     params: dict[str, Any] = {"cancel_at_period_end": True}
     if comment:
         params["cancellation_details"] = {"comment": comment}
-    _modify_subscription(subscription_id, params, "subscription cancel at period end")
+    try:
+        _modify_subscription(subscription_id, params, "subscription cancel at period end")
+    except PaymentProviderError:
+        if not subscription_has_ended(subscription_id):
+            raise
 
 
 def cancel_subscription_now(subscription_id: str) -> None:
-    """End the subscription at once (erasure), without a final invoice or proration."""
+    """End the subscription at once (erasure), without a final invoice or proration. Done also
+    when Stripe says no: a canceled or missing subscription is the goal reached."""
     try:
         client().v1.subscriptions.cancel(subscription_id)
-    except stripe.InvalidRequestError as exc:
-        if "already been canceled" in str(exc.user_message or exc):
-            return  # the goal is reached either way
-        raise PaymentProviderError(f"subscription cancel failed: {exc.code}") from exc
     except stripe.StripeError as exc:
-        raise PaymentProviderError(f"subscription cancel failed: {type(exc).__name__}") from exc
+        if subscription_has_ended(subscription_id):
+            return
+        raise PaymentProviderError(f"subscription cancel failed: {_reason(exc)}") from exc
+
+
+def subscription_has_ended(subscription_id: str) -> bool:
+    """After Stripe refused a change: whether the subscription is canceled or gone, read again
+    rather than guessed from the error's wording (Stripe answers a cancel of a canceled
+    subscription with 404 "No such subscription", stripe/stripe-go#1887)."""
+    try:
+        sub = retrieve_subscription(subscription_id)
+    except stripe.StripeError as exc:
+        return is_missing(exc)
+    return sub.get("status") in ENDED
+
+
+# Subscriptions in these states never charge again (docs.stripe.com/billing/subscriptions/overview)
+ENDED = frozenset({"canceled", "incomplete_expired"})
+
+
+def is_missing(exc: stripe.StripeError) -> bool:
+    """Stripe has no such object: 404 with code `resource_missing`
+    (https://docs.stripe.com/error-codes/resource-missing)."""
+    return exc.http_status == 404 or exc.code == "resource_missing"
+
+
+def _reason(exc: stripe.StripeError) -> str:
+    return exc.code or type(exc).__name__
 
 
 def forget_customer_details(customer_id: str) -> None:
-    """Blank the email and name Stripe holds for an erased donor (its payments records remain)."""
+    """Blank the email and name Stripe holds for an erased donor (its payments records remain).
+    A customer Stripe has deleted holds neither any more (docs.stripe.com/api/customers/delete)."""
     try:
         client().v1.customers.update(customer_id, params={"email": "", "name": ""})
     except stripe.StripeError as exc:
-        raise PaymentProviderError(f"customer not updated: {type(exc).__name__}") from exc
+        if is_missing(exc):
+            return
+        raise PaymentProviderError(f"customer not updated: {_reason(exc)}") from exc
 
 
 def create_portal_session(customer_id: str, return_url: str) -> str:

@@ -171,7 +171,7 @@ def erase(member: Member, actor: str, staff_user_id: int | None = None) -> None:
             stripe_api.cancel_subscription_now(recurring.stripe_subscription_id)
         for customer_id in customers:
             # The name lives at Stripe (checkout asks for it); needed to find it in our copies.
-            names.add(stripe_api.retrieve_customer(customer_id).get("name"))
+            names.add(stripe_api.customer_name(customer_id))
             stripe_api.forget_customer_details(customer_id)
     except (stripe_api.PaymentProviderError, stripe.StripeError) as exc:
         db.session.rollback()

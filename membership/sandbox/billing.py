@@ -208,7 +208,10 @@ def _updated_items(store: Store, sub: Obj, requested: list[Obj]) -> Obj:
 
 def cancel(store: Store, sub: Obj, details: Obj) -> Obj:
     if sub["status"] == "canceled":
-        raise StripeError(f"This subscription has already been canceled: {sub['id']}")
+        # Cancelling a canceled subscription is answered as if it did not exist: a canceled
+        # subscription "is akin to being deleted already" (Stripe, stripe/stripe-go#1887);
+        # it can still be retrieved.
+        raise StripeError.missing("subscription", sub["id"])
     details = {"comment": None, "feedback": None, "reason": "cancellation_requested"} | details
     changes = {
         "status": "canceled",

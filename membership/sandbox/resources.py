@@ -28,12 +28,40 @@ def create_customer(store: Store, params: Obj) -> Obj:
 
 @route("GET", "/customers/<object_id>", p.CustomerRetrieveParams)
 def retrieve_customer(store: Store, params: Obj, object_id: str) -> Obj:
-    return store.get(object_id, "customer")
+    customer = store.get(object_id, "customer")
+    # "Unlike other objects, deleted customers can still be retrieved through the API":
+    # as `{id, object, deleted: true}` (https://docs.stripe.com/api/customers/delete).
+    return deleted_stub(customer) if customer.get("_deleted") else customer
+
+
+def deleted_stub(customer: Obj) -> Obj:
+    return {"id": customer["id"], "object": "customer", "deleted": True}
+
+
+def live_customer(store: Store, object_id: str, param: str = "id") -> Obj:
+    """A customer that may still change: a deleted one "prevents any further operations"."""
+    customer = store.get(object_id, "customer", param)
+    if customer.get("_deleted"):
+        raise StripeError.missing("customer", object_id, param)
+    return customer
+
+
+@route("DELETE", "/customers/<object_id>", p.CustomerDeleteParams)
+def delete_customer(store: Store, params: Obj, object_id: str) -> Obj:
+    """Permanently deletes the customer and "immediately cancels any active subscriptions"
+    (https://docs.stripe.com/api/customers/delete); its payments stay."""
+    customer = live_customer(store, object_id)
+    for sub in store.all("subscription"):
+        if sub["customer"] == customer["id"] and sub["status"] != "canceled":
+            billing.cancel(store, sub, {})
+    store.update(customer, {"_deleted": True})
+    store.emit("customer.deleted", customer)
+    return deleted_stub(customer)
 
 
 @route("POST", "/customers/<object_id>", p.CustomerModifyParams)
 def update_customer(store: Store, params: Obj, object_id: str) -> Obj:
-    customer = store.get(object_id, "customer")
+    customer = live_customer(store, object_id)
     changes: Obj = {k: params[k] or None for k in CUSTOMER_FIELDS if k in params}
     if "metadata" in params:
         merged = customer["metadata"] | (params["metadata"] or {})
@@ -49,7 +77,11 @@ def update_customer(store: Store, params: Obj, object_id: str) -> Obj:
 
 @route("GET", "/customers", p.CustomerListParams)
 def list_customers(store: Store, params: Obj) -> Obj:
-    found = [c for c in store.all("customer") if params.get("email") in (None, c["email"])]
+    found = [
+        c
+        for c in store.all("customer")
+        if not c.get("_deleted") and params.get("email") in (None, c["email"])
+    ]
     return paginate(found, params, "/v1/customers")
 
 
@@ -58,7 +90,11 @@ def search_customers(store: Store, params: Obj) -> Obj:
     match = re.fullmatch(r"""\s*email\s*:\s*(['"])(.*)\1\s*""", params.get("query", ""))
     if not match:
         raise StripeError("The sandbox searches customers by `email:'...'` only.", param="query")
-    found = [c for c in store.all("customer") if (c["email"] or "").lower() == match[2].lower()]
+    found = [
+        c
+        for c in store.all("customer")
+        if not c.get("_deleted") and (c["email"] or "").lower() == match[2].lower()
+    ]
     result = paginate(found, params, "/v1/customers/search")
     return result | {"object": "search_result", "next_page": None, "total_count": len(found)}
 

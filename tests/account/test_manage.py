@@ -12,7 +12,7 @@ from membership.members.services import add_months
 from membership.models import Interval, RecurringDonation, SubscriptionStatus
 from tests.account.conftest import sign_in
 from tests.factories import make_member, make_recurring
-from tests.webhooks.conftest import one, stripe_forgets
+from tests.webhooks.conftest import one, stripe_forgets, stripe_unreachable
 
 pytestmark = pytest.mark.usefixtures("app_context")
 
@@ -82,6 +82,30 @@ def test_cancel_at_period_end_keeps_the_gift_until_then(client, gift, sandbox):
     assert "Ends on" in client.get("/account/home").text
     sandbox.advance(days=32)
     assert fresh(gift).status == SubscriptionStatus.CANCELED
+
+
+@pytest.mark.parametrize("how", ["canceled at Stripe", "customer deleted at Stripe"])
+def test_cancelling_a_gift_stripe_has_already_ended_is_done_not_an_error(
+    app, client, gift, sandbox, how
+):
+    """Stripe refuses (400 for an update of a canceled subscription); we read it again and
+    see it ended, so the donor is not told to try later for something that is done."""
+    sandbox.webhooks.hold()
+    if how == "canceled at Stripe":
+        stripe_api.client().v1.subscriptions.cancel(gift.stripe_subscription_id)
+    else:
+        stripe_api.client().v1.customers.delete(gift.member.stripe_customer_id)
+    response = post(client, gift, "cancel", comment="")
+    assert response.status_code == 303
+    assert "nothing was changed" not in client.get(response.headers["Location"]).text
+    sandbox.webhooks.release()
+    assert fresh(gift).status == SubscriptionStatus.CANCELED
+
+
+def test_a_cancel_stripe_cannot_be_reached_for_is_refused(app, client, gift):
+    with stripe_unreachable(app):
+        assert post(client, gift, "cancel", comment="").status_code == 502
+    assert not fresh(gift).cancel_at_period_end
 
 
 def test_a_cancellation_reason_goes_to_stripe_and_is_not_stored(client, gift, sandbox):

@@ -20,7 +20,7 @@ from membership.models import (
 )
 from tests.account.conftest import EMAIL, NAME, pii_hits, sign_in
 from tests.factories import make_donation, make_member
-from tests.webhooks.conftest import stripe_forgets
+from tests.webhooks.conftest import stripe_unreachable
 
 pytestmark = pytest.mark.usefixtures("app_context")
 
@@ -122,11 +122,28 @@ def test_webhooks_after_erasure_do_not_bring_the_pii_back(client, member, sandbo
 
 def test_erasure_stops_when_stripe_cannot_be_reached(app, client, member):
     sign_in(client, member)
-    with stripe_forgets(app):
+    with stripe_unreachable(app):
         response = client.post("/account/erase", data={"confirm": "y"})
     assert response.status_code == 502 and "nothing was erased" in response.text
     db.session.expire_all()
     assert db.session.get(Member, member.id).email == EMAIL
+
+
+def test_erasure_is_done_when_stripe_already_ended_the_gift_and_deleted_the_customer(
+    client, member, sandbox
+):
+    """Stripe answers a second cancel with 404 and a deleted customer takes no update: the
+    goal is reached either way, so erasure goes on (before, it refused: ErasureError)."""
+    sign_in(client, member)
+    sandbox.webhooks.hold()  # our rows still say the gift is live
+    stripe_api.client().v1.customers.delete(member.stripe_customer_id)
+    response = client.post("/account/erase", data={"confirm": "y"})
+    assert response.status_code == 200 and "erased" in response.text
+    sandbox.webhooks.release()
+    assert pii_hits(EMAIL, NAME, ARTICLE) == []
+    erased = db.session.get(Member, member.id)
+    assert erased.erased_at is not None and erased.email is None
+    assert db.session.scalar(sa.select(RecurringDonation.status)) == SubscriptionStatus.CANCELED
 
 
 def test_cli_export_prints_json_and_is_audited(runner, member):

@@ -160,6 +160,33 @@ def test_subscription_update_pause_and_cancel(stripe_client, open_session, sandb
     assert "cancel_at_period_end" in updated["data"]["previous_attributes"]
 
 
+def test_a_canceled_subscription_is_missing_to_a_second_cancel_but_still_readable(
+    stripe_client, open_session, sandbox
+):
+    """As Stripe answers (stripe/stripe-go#1887): 404 resource_missing, not a 400 whose
+    wording a caller could key on."""
+    sub_id = sandbox.pay(open_session("subscription").id)["subscription"]
+    stripe_client.v1.subscriptions.cancel(sub_id)
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        stripe_client.v1.subscriptions.cancel(sub_id)
+    assert (caught.value.http_status, caught.value.code) == (404, "resource_missing")
+    assert stripe_client.v1.subscriptions.retrieve(sub_id).status == "canceled"
+
+
+def test_a_deleted_customer_is_a_stub_that_takes_no_changes(stripe_client, open_session, sandbox):
+    session = sandbox.pay(open_session("subscription").id, email="gone@example.com")
+    deleted = stripe_client.v1.customers.delete(session["customer"])
+    assert deleted.to_dict() == {"id": session["customer"], "object": "customer", "deleted": True}
+    # Deleting a customer "immediately cancels any active subscriptions".
+    assert stripe_client.v1.subscriptions.retrieve(session["subscription"]).status == "canceled"
+    assert stripe_client.v1.customers.retrieve(session["customer"]).deleted is True
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        stripe_client.v1.customers.update(session["customer"], params={"name": "Back"})
+    assert caught.value.code == "resource_missing"
+    assert stripe_client.v1.customers.list(params={"email": "gone@example.com"}).data == []
+    assert "customer.deleted" in sandbox.event_types()
+
+
 def test_billing_portal_session(stripe_client):
     customer = stripe_client.v1.customers.create(params={"email": "p@example.com"})
     portal = stripe_client.v1.billing_portal.sessions.create(

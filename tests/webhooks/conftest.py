@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+import stripe
 
 from membership import sandbox as sandbox_module
 from membership import stripe_api
@@ -167,6 +168,22 @@ def snapshot() -> dict[str, Any]:
         "outbox": outbox,
         "attempts": attempts,
     }
+
+
+@contextmanager
+def stripe_unreachable(app):
+    """Point the app at an address where nothing answers: every call fails to connect."""
+    real = app.extensions["stripe_client"]
+    nowhere = "http://127.0.0.1:1"
+    app.extensions["stripe_client"] = stripe.StripeClient(
+        "sk_test_unreachable_not_a_real_key",
+        base_addresses={"api": nowhere, "connect": nowhere, "files": nowhere},
+        max_network_retries=0,
+    )
+    try:
+        yield
+    finally:
+        app.extensions["stripe_client"] = real
 
 
 @contextmanager
