@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from membership.extensions import Model
@@ -30,6 +30,9 @@ class StripeEvent(Model):
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The last attempt found the event's object missing at Stripe (404 resource_missing):
+    # acknowledged, not applied, not retried by Stripe; staff may replay it.
+    missing_at_stripe: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     # The staff inbox pages newest first, of all events, of one type, or of those never
     # applied; each reads its index in order. Every event is inserted once with these.

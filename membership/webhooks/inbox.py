@@ -29,6 +29,9 @@ class Outcome(enum.StrEnum):
     IGNORED = "ignored"  # a type we do not handle: stored and acknowledged
     DUPLICATE = "duplicate"  # already applied: Stripe's retry or a racing delivery
     FAILED = "failed"  # the handler raised; its writes were rolled back
+    # Stripe has no such object (404 resource_missing on the handler's read): acknowledged,
+    # since retrying for three days cannot bring it back, and kept unapplied for staff.
+    NOT_FOUND = "not found at Stripe"
 
 
 def receive(payload: dict[str, Any]) -> Outcome:
@@ -114,6 +117,7 @@ def process(event_id: str, force: bool = False, delivery: erased.Delivery | None
     row.processed_at = datetime.now(UTC)  # rolled back with the handler's writes if it fails
     row.attempts += 1
     row.last_error = None
+    row.missing_at_stripe = False
     return run(delivery)
 
 
@@ -145,8 +149,9 @@ def run(delivery: erased.Delivery) -> Outcome:
         db.session.commit()
     except Exception as exc:
         db.session.rollback()
-        record_failure(delivery.stored, event, exc)
-        return Outcome.FAILED
+        missing = isinstance(exc, stripe.StripeError) and stripe_api.is_missing(exc)
+        record_failure(delivery.stored, event, exc, missing)
+        return Outcome.NOT_FOUND if missing else Outcome.FAILED
     if handler is None:
         log.info("unhandled event type", extra={"fields": fields(event)})
         return Outcome.IGNORED
@@ -154,17 +159,24 @@ def run(delivery: erased.Delivery) -> Outcome:
     return Outcome.PROCESSED
 
 
-def record_failure(payload: dict[str, Any], event: Event, exc: Exception) -> None:
+def record_failure(
+    payload: dict[str, Any], event: Event, exc: Exception, missing: bool = False
+) -> None:
     """Store the event (the rollback took a fresh insert away) with its error and attempt."""
     message = describe(exc)[:MAX_ERROR_LENGTH]
-    log.warning("event handler failed", extra={"fields": fields(event) | {"error": message}})
+    what = "event's object not found at Stripe" if missing else "event handler failed"
+    log.warning(what, extra={"fields": fields(event) | {"error": message}})
     table = StripeEvent.__table__
     insert = conflict_insert(table, db.engine.dialect.name)
-    upsert = insert.values(event_row(payload, attempts=1, last_error=message))
+    row = event_row(payload, attempts=1, last_error=message, missing_at_stripe=missing)
     db.session.execute(
-        upsert.on_conflict_do_update(
+        insert.values(row).on_conflict_do_update(
             index_elements=[table.c.id],
-            set_={"attempts": table.c.attempts + 1, "last_error": insert.excluded.last_error},
+            set_={
+                "attempts": table.c.attempts + 1,
+                "last_error": insert.excluded.last_error,
+                "missing_at_stripe": insert.excluded.missing_at_stripe,
+            },
             # A racing delivery may have applied it meanwhile: then there is no error to keep.
             where=table.c.processed_at.is_(None),
         )
@@ -181,11 +193,12 @@ def describe(exc: Exception) -> str:
 
 
 def unprocessed_ids() -> list[str]:
-    """Events stored but never applied (failed or interrupted), oldest first."""
+    """Events stored but never applied (failed or interrupted), oldest first; not those whose
+    object Stripe does not have, which a retry cannot apply (staff replay them one by one)."""
     return list(
         db.session.scalars(
             select(StripeEvent.id)
-            .where(StripeEvent.processed_at.is_(None))
+            .where(StripeEvent.processed_at.is_(None), ~StripeEvent.missing_at_stripe)
             .order_by(StripeEvent.stripe_created_at, StripeEvent.received_at)
         )
     )

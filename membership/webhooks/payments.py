@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from sqlalchemy import or_, select
@@ -29,6 +30,8 @@ from membership.webhooks.events import (
     timestamp,
 )
 from membership.webhooks.subscriptions import sync_subscription
+
+log = logging.getLogger("membership.webhooks")
 
 
 def find_donation(
@@ -201,14 +204,18 @@ def donation_context(donation: Donation) -> Obj:
 
 
 def queue_email(member: Member | None, template: str, dedupe_key: str, context: Obj) -> None:
-    """Write the email to the outbox with this transaction; one per dedupe key, ever."""
-    if member is not None and member.erased_at is not None:
-        return  # no one to write to: late news about an erased donor makes no email
+    """Write the email to the outbox with this transaction; one per dedupe key, ever. Only with
+    a recipient: an email without one would sit in the outbox failing forever, so the case is
+    logged by its key (Stripe ids, no address) instead."""
+    if member is None or not member.email:
+        # Also late news about an erased donor, who has no address any more.
+        log.info("email not queued: no recipient", extra={"fields": {"key": dedupe_key}})
+        return
     db.session.flush()
     email = OutboxEmail(
-        member_id=member.id if member else None,
-        to_address=member.email if member else None,
-        locale=member.locale if member else "en",
+        member_id=member.id,
+        to_address=member.email,
+        locale=member.locale or "en",
         template=template,
         dedupe_key=dedupe_key,
         context=context,

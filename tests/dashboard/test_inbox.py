@@ -50,10 +50,17 @@ def test_lists_events_newest_first_with_state(viewer_client):
     make_event(id="evt_old", received_at=FIXED_NOW, processed_at=FIXED_NOW, attempts=1)
     make_event(id="evt_mid", received_at=FIXED_NOW + timedelta(minutes=1), last_error="boom")
     make_event(id="evt_new", received_at=FIXED_NOW + timedelta(minutes=2))
+    make_event(
+        id="evt_gone",
+        received_at=FIXED_NOW - timedelta(minutes=1),
+        last_error="InvalidRequestError: No such invoice: 'in_gone'",
+        missing_at_stripe=True,
+    )
     page = viewer_client.get("/staff/webhooks").get_data(as_text=True)
     assert page.index("evt_new") < page.index("evt_mid") < page.index("evt_old")
     for state in ("processed", "failed", "pending"):
         assert f'state-{state}">{state}' in page
+    assert 'state-missing">not found at Stripe' in page
     assert "Replay" not in page  # viewers may look, not act
 
 
@@ -69,6 +76,11 @@ def test_filters_by_type_and_state(viewer_client):
     assert "evt_paid_bad" in both and "evt_refund_bad" not in both and "evt_paid_ok" not in both
     pending = viewer_client.get("/staff/webhooks?state=pending").get_data(as_text=True)
     assert "No events match" in pending
+    make_event(id="evt_gone", type="invoice.paid", last_error="No such", missing_at_stripe=True)
+    missing = viewer_client.get("/staff/webhooks?state=missing").get_data(as_text=True)
+    assert "evt_gone" in missing and "evt_paid_bad" not in missing
+    failed = viewer_client.get("/staff/webhooks?state=failed").get_data(as_text=True)
+    assert "evt_gone" not in failed and "evt_paid_bad" in failed
 
 
 def test_last_error_is_escaped_and_truncated(viewer_client):

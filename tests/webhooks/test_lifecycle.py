@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 
 import pytest
@@ -23,10 +24,11 @@ from tests.webhooks.conftest import (
     DECLINING_CARD,
     FAILING_IBAN,
     GOOD_IBAN,
+    deliver,
     giving_of,
     one,
     rows,
-    stripe_forgets,
+    stripe_unreachable,
 )
 
 pytestmark = pytest.mark.usefixtures("app_context")
@@ -208,7 +210,7 @@ def test_webhook_logs_carry_no_email_addresses(app, sandbox, checkout, caplog):
 
     caplog.set_level(logging.INFO, logger="membership")
     session, _ = checkout("month", 1000, "USD")
-    with stripe_forgets(app):  # failures log their error too
+    with stripe_unreachable(app):  # failures log their error too
         sandbox.pay(session.id, email="private.person@example.org")
     for event in sandbox.events():
         sandbox.webhooks.redeliver(event["id"])
@@ -256,3 +258,25 @@ def test_a_bank_debit_the_bank_refuses_records_no_gift_and_tells_the_reader(sand
     text = render(db.session.get(OutboxEmail, email.id), preview=True).text
     assert "did not go through, so no money was taken" in text
     assert "/give" in text  # a way to try again
+
+
+def test_a_failed_bank_debit_without_an_email_queues_no_email(
+    app, client, sandbox, checkout, caplog
+):
+    """Stripe may send a session without customer details (no customer, no email): there is no
+    one to tell, so no outbox row that the sender would retry forever; the log names the key."""
+    session, _attempt = checkout("one_off", 2500, "EUR")
+    sandbox.pay(session.id, iban=FAILING_IBAN, email="reader@example.org")
+    sandbox.advance(days=1)
+    [failed] = sandbox.events("checkout.session.async_payment_failed")
+    anonymous = copy.deepcopy(failed) | {"id": "evt_anonymous_failure"}
+    anonymous["data"]["object"] |= {"id": "cs_test_anonymous", "customer": None}
+    anonymous["data"]["object"]["customer_details"] = None
+    anonymous["data"]["object"]["payment_intent"] = "pi_anonymous"
+    before = rows(OutboxEmail)
+    caplog.set_level(logging.INFO, logger="membership")
+    assert deliver(client, app, anonymous).status_code == 200
+    assert rows(OutboxEmail) == before
+    assert all(email.to_address for email in before)
+    [line] = [r for r in caplog.records if r.getMessage() == "email not queued: no recipient"]
+    assert line.fields == {"key": "payment_failed:pi_anonymous"}

@@ -11,7 +11,14 @@ from membership.extensions import db
 from membership.models import StripeEvent
 
 PAGE_SIZE = 50
-STATES = ("processed", "failed", "pending")
+# Each state as the filter and the table name it.
+STATE_LABELS = {
+    "processed": "processed",
+    "failed": "failed",
+    "missing": "not found at Stripe",
+    "pending": "pending",
+}
+STATES = tuple(STATE_LABELS)
 
 
 @dataclass(frozen=True)
@@ -21,18 +28,24 @@ class InboxPage:
 
 
 def state_of(event: StripeEvent) -> str:
-    """processed: applied; failed: the last attempt raised; pending: never attempted."""
+    """processed: applied; failed: the last attempt raised; missing: its object is not at
+    Stripe (acknowledged, not applied); pending: never attempted."""
     if event.processed_at is not None:
         return "processed"
+    if event.missing_at_stripe:
+        return "missing"
     return "failed" if event.last_error else "pending"
 
 
 def state_condition(state: str) -> sa.ColumnElement[bool]:
     if state == "processed":
         return StripeEvent.processed_at.is_not(None)
+    unapplied = StripeEvent.processed_at.is_(None)
+    if state == "missing":
+        return sa.and_(unapplied, StripeEvent.missing_at_stripe)
     has_error = StripeEvent.last_error.is_not(None)
     failed = has_error if state == "failed" else ~has_error
-    return sa.and_(StripeEvent.processed_at.is_(None), failed)
+    return sa.and_(unapplied, ~StripeEvent.missing_at_stripe, failed)
 
 
 def find_events(event_type: str | None, state: str | None, after: str | None) -> InboxPage:

@@ -25,6 +25,7 @@ def webhooks() -> ResponseReturnValue:
         state_of=services.state_of,
         types=services.event_types(),
         states=services.STATES,
+        state_labels=services.STATE_LABELS,
         selected_type=event_type,
         selected_state=state,
         replay_form=ReplayForm(),
@@ -40,6 +41,6 @@ def webhook_replay(event_id: str) -> ResponseReturnValue:
     outcome = services.replay(event_id)
     if outcome is None:
         abort(404)
-    category = "error" if outcome == "failed" else "success"
+    category = "error" if outcome in ("failed", "not found at Stripe") else "success"
     flash(f"Replayed {event_id}: {outcome}.", category)
     return redirect(safe_next(request.form.get("back")) or url_for("dashboard.webhooks"))
