@@ -36,10 +36,14 @@ class Sandbox:
         start_time: int | None = None,
         public_url: str = "",
         path: str | None = None,
+        api_version: str | None = None,
     ) -> None:
         """In memory, or with `path` in a SQLite file that outlives the process and is shared
-        by every process opening it (demo mode under several gunicorn workers)."""
+        by every process opening it (demo mode under several gunicorn workers). Events come at
+        `api_version`, as to an endpoint pinned to it (default: the version we pin)."""
         self.store = Store(start_time, path)
+        if api_version:
+            self.store.api_version = api_version
         self.store.public_url = public_url.rstrip("/")
         self.webhooks = Webhooks(self.store, webhook_secret, webhook_target)
         self._api_app: Flask | None = None

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import stripe
 
+from membership.sandbox import versions
 from membership.sandbox.errors import StripeError
 
 if TYPE_CHECKING:
@@ -100,7 +101,8 @@ class Store:
 
     def emit(self, event_type: str, obj: Obj, previous: Obj | None = None) -> Obj:
         """Record an event carrying a snapshot of `obj`, queued for webhook delivery."""
-        data: Obj = {"object": copy.deepcopy(public(obj))}
+        rendered = versions.render(self, copy.deepcopy(public(obj)), self.api_version)
+        data: Obj = {"object": rendered}
         if previous:
             data["previous_attributes"] = copy.deepcopy(previous)
         event: Obj = {
