@@ -161,6 +161,15 @@ class Config:
     # queue, so a restart keeps them and every worker shares them; "memory" keeps them in the
     # process. Unset: instance/stripe-sandbox.db.
     SANDBOX_STATE = os.environ.get("SANDBOX_STATE") or None
+    # Demo mode only: the stand-in answers 429 past Stripe's per-second limit ("test": 25,
+    # "live": 100, or a number), so the service's backoff can be watched; off when unset.
+    SANDBOX_RATE_LIMIT = os.environ.get("SANDBOX_RATE_LIMIT") or None
+    # What counts as a gift (webhooks/gifts.py): "shared" (the default) counts what our own
+    # checkout started plus GIFT_PRODUCT_IDS; "dedicated" counts everything the account takes.
+    STRIPE_ACCOUNT = os.environ.get("STRIPE_ACCOUNT", "shared").strip().lower() or "shared"
+    GIFT_PRODUCT_IDS = frozenset(
+        p.strip() for p in os.environ.get("GIFT_PRODUCT_IDS", "").split(",") if p.strip()
+    )
     STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")

@@ -41,9 +41,12 @@ def init_app(app: Flask) -> None:
         webhook_secret=app.config["STRIPE_WEBHOOK_SECRET"],
         webhook_target=http_target(url) if url else None,
         path=sandbox_state_path(app),
+        rate_limit=app.config.get("SANDBOX_RATE_LIMIT"),
     )
     sandbox.init_app(app)
-    app.extensions["stripe_client"] = sandbox.client()
+    # The same retries as against Stripe: a 429 is retried with the library's backoff.
+    retries = app.config.get("STRIPE_MAX_NETWORK_RETRIES", 2)
+    app.extensions["stripe_client"] = sandbox.client(max_network_retries=retries)
 
 
 def sandbox_state_path(app: Flask) -> str | None:
@@ -168,6 +171,25 @@ def retrieve_invoice(invoice_id: str) -> dict[str, Any]:
 def retrieve_payment_intent(payment_intent_id: str) -> dict[str, Any]:
     """The payment intent with its charge and the charge's balance transaction (fee, net)."""
     return _read("payment_intents", payment_intent_id, ["latest_charge.balance_transaction"])
+
+
+def subscriptions_paid_by(payment_intent_id: str) -> list[dict[str, Any]]:
+    """The subscriptions whose invoices this payment intent paid (none for a one-off), through
+    the invoice payments that name it, each with its invoice and subscription in one request
+    (https://docs.stripe.com/api/invoice-payment/list)."""
+    params: Any = {
+        "payment": {"type": "payment_intent", "payment_intent": payment_intent_id},
+        "expand": ["data.invoice.parent.subscription_details.subscription"],
+    }
+    found = []
+    listed: dict[str, Any] = client().raw_request("get", "/v1/invoice_payments", **params).data
+    for payment in listed["data"]:
+        invoice = payment.get("invoice")
+        details = ((invoice or {}).get("parent") or {}).get("subscription_details") or {}
+        sub = details.get("subscription")
+        if isinstance(sub, dict):
+            found.append(sub)
+    return found
 
 
 def retrieve_charge(charge_id: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from stripe import StripeClient
 
 from membership.sandbox import api, billing, checkout_page, listings, payments, resources
 from membership.sandbox.http_client import SANDBOX_BASE, WSGIAdapter, session_for
+from membership.sandbox.ratelimit import RateLimit
 from membership.sandbox.store import DAY, Obj, Store
 from membership.sandbox.webhooks import Target, Webhooks, http_target, wsgi_target
 
@@ -37,13 +38,16 @@ class Sandbox:
         public_url: str = "",
         path: str | None = None,
         api_version: str | None = None,
+        rate_limit: str | int | None = None,
     ) -> None:
         """In memory, or with `path` in a SQLite file that outlives the process and is shared
         by every process opening it (demo mode under several gunicorn workers). Events come at
-        `api_version`, as to an endpoint pinned to it (default: the version we pin)."""
+        `api_version`, as to an endpoint pinned to it (default: the version we pin).
+        `rate_limit`: Stripe's per-second limit, "test" (25) or "live" (100) or a number."""
         self.store = Store(start_time, path)
         if api_version:
             self.store.api_version = api_version
+        self.rate_limit = RateLimit.parse(rate_limit)
         self.store.public_url = public_url.rstrip("/")
         self.webhooks = Webhooks(self.store, webhook_secret, webhook_target)
         self._api_app: Flask | None = None

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, request
 
 from membership.sandbox import params as form
 from membership.sandbox.errors import StripeError
+from membership.sandbox.ratelimit import too_many_requests
 from membership.sandbox.store import Obj, Store, list_object, public
 
 if TYPE_CHECKING:
@@ -54,6 +55,10 @@ def create_blueprint(sandbox: Sandbox) -> Blueprint:
 def _view(sandbox: Sandbox, handler: Handler, typed_params: type | None) -> Callable[..., Response]:
     def view(**url_args: str) -> Response:
         try:
+            if sandbox.rate_limit is not None and not sandbox.rate_limit.admit(request.method):
+                response = _error(too_many_requests())
+                response.headers["Stripe-Should-Retry"] = "true"
+                return response
             _authenticate()
             pairs = (
                 request.form.items(multi=True)

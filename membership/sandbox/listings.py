@@ -75,6 +75,10 @@ def _matches(obj: Obj, params: Obj, filters: tuple[str, ...]) -> bool:
     for name in filters:
         if name in params and obj.get(name) != params[name]:
             return False
+    payment = params.get("payment")
+    if isinstance(payment, dict) and obj["object"] == "invoice_payment":
+        # "payment[type]=payment_intent&payment[payment_intent]=pi_..." (List invoice payments)
+        return all(obj["payment"].get(key) == value for key, value in payment.items())
     if "subscription" in params and obj["object"] == "invoice":
         parent = obj["parent"]["subscription_details"] or {}
         return parent.get("subscription") == params["subscription"]

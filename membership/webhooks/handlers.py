@@ -17,7 +17,7 @@ from membership.account import privacy
 from membership.extensions import db
 from membership.members import services as members
 from membership.models import CheckoutAttempt, CheckoutState, Member, StripeEvent
-from membership.webhooks import payments
+from membership.webhooks import gifts, payments
 from membership.webhooks.events import (
     Event,
     Obj,
@@ -39,6 +39,7 @@ log = logging.getLogger("membership.webhooks")
 def checkout_completed(event: Event) -> None:
     """The reader finished checkout: their member, their gift, and the attempt marked done."""
     session = event.object
+    gifts.check_session(session)
     email = (session.get("customer_details") or {}).get("email")
     if session["mode"] == "subscription":
         # Completing checkout is no news about the subscription: a known one is not re-read,
@@ -69,6 +70,7 @@ def checkout_completed(event: Event) -> None:
 def async_payment_succeeded(event: Event) -> None:
     """A delayed payment method (e.g. a bank debit) settled: record the one-off gift."""
     session = event.object
+    gifts.check_session(session)
     email = (session.get("customer_details") or {}).get("email")
     member = member_for_customer(object_id(session.get("customer")), email)
     record_one_off(session, member, attempt_for_session(session))
@@ -78,6 +80,7 @@ def async_payment_succeeded(event: Event) -> None:
 def async_payment_failed(event: Event) -> None:
     """A delayed payment method failed: tell the reader, record no gift."""
     session = event.object
+    gifts.check_session(session)
     email = (session.get("customer_details") or {}).get("email")
     member = members.find_member(object_id(session.get("customer")), email)
     key = f"payment_failed:{object_id(session.get('payment_intent')) or session['id']}"

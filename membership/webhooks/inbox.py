@@ -16,7 +16,7 @@ from membership import stripe_api
 from membership.account import privacy
 from membership.extensions import conflict_insert, db
 from membership.models import StripeEvent
-from membership.webhooks import erased
+from membership.webhooks import erased, gifts
 from membership.webhooks.events import Event
 from membership.webhooks.handlers import HANDLERS
 
@@ -27,6 +27,7 @@ MAX_ERROR_LENGTH = 2000
 class Outcome(enum.StrEnum):
     PROCESSED = "processed"
     IGNORED = "ignored"  # a type we do not handle: stored and acknowledged
+    NOT_A_GIFT = "not a gift"  # merchandise, tickets: stored and acknowledged, counted nowhere
     DUPLICATE = "duplicate"  # already applied: Stripe's retry or a racing delivery
     FAILED = "failed"  # the handler raised; its writes were rolled back
     # Stripe has no such object (404 resource_missing on the handler's read): acknowledged,
@@ -147,6 +148,11 @@ def run(delivery: erased.Delivery) -> Outcome:
         if delivery.late is not None:
             erased.forget_again(delivery.late)
         db.session.commit()
+    except gifts.NotAGift as exc:
+        db.session.rollback()
+        record_applied(delivery.stored)
+        log.info("not a gift", extra={"fields": fields(event) | {"object": str(exc)}})
+        return Outcome.NOT_A_GIFT
     except Exception as exc:
         db.session.rollback()
         missing = isinstance(exc, stripe.StripeError) and stripe_api.is_missing(exc)
@@ -157,6 +163,20 @@ def run(delivery: erased.Delivery) -> Outcome:
         return Outcome.IGNORED
     log.info("event processed", extra={"fields": fields(event)})
     return Outcome.PROCESSED
+
+
+def record_applied(payload: dict[str, Any]) -> None:
+    """Store the event as done with nothing to apply (the rollback took the claim away)."""
+    table = StripeEvent.__table__
+    insert = conflict_insert(table, db.engine.dialect.name)
+    done = datetime.now(UTC)
+    db.session.execute(
+        insert.values(event_row(payload, attempts=1, processed_at=done)).on_conflict_do_update(
+            index_elements=[table.c.id],
+            set_={"processed_at": done, "last_error": None, "missing_at_stripe": False},
+        )
+    )
+    db.session.commit()
 
 
 def record_failure(

@@ -21,6 +21,7 @@ from membership.models import (
     OutboxEmail,
     RecurringDonation,
 )
+from membership.webhooks import gifts
 from membership.webhooks.events import (
     NotYetKnown,
     Obj,
@@ -164,6 +165,7 @@ def apply_refund(charge_id: str) -> Donation:
     charge = stripe_api.retrieve_charge(charge_id)
     donation = find_donation(object_id(charge.get("payment_intent")), charge_id)
     if donation is None:
+        gifts.check_payment(object_id(charge.get("payment_intent")))
         raise NotYetKnown(f"refund for charge {charge_id} before its payment was recorded")
     donation.amount_refunded = min(charge["amount_refunded"], donation.amount)
     refunds = (charge.get("refunds") or {}).get("data") or []
@@ -183,6 +185,7 @@ def apply_dispute(dispute_id: str) -> Donation:
     charge_id = object_id(dispute["charge"])
     donation = find_donation(object_id(dispute.get("payment_intent")), charge_id)
     if donation is None:
+        gifts.check_payment(object_id(dispute.get("payment_intent")))
         raise NotYetKnown(f"dispute on charge {charge_id} before its payment was recorded")
     donation.disputed_at = donation.disputed_at or timestamp(dispute["created"])
     if dispute["status"] == "lost":

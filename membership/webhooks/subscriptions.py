@@ -14,6 +14,7 @@ from membership.extensions import db
 from membership.mail.triggers import notify_cancellation
 from membership.members import services as members
 from membership.models import Interval, Member, RecurringDonation, SubscriptionStatus
+from membership.webhooks import gifts
 from membership.webhooks.events import (
     Obj,
     attempt_for,
@@ -75,6 +76,7 @@ def sync_subscription(
         # A new gift needs its member, maybe by the customer's email: ask for both at once.
         sub = stripe_api.retrieve_subscription(subscription_id, with_customer=recurring is None)
     if recurring is None:
+        gifts.check_subscription(sub)  # merchandise or tickets sold by subscription: not ours
         recurring = add_recurring(sub, event_time, email)
     else:
         refresh(recurring, sub, event_time)
