@@ -141,8 +141,10 @@ def _read(path: str, object_id: str, expand: list[str] | None = None) -> dict[st
 
 
 def retrieve_subscription(subscription_id: str, with_customer: bool = False) -> dict[str, Any]:
-    """The subscription; `with_customer` expands its customer (email) in the same request."""
-    return _read("subscriptions", subscription_id, ["customer"] if with_customer else None)
+    """The subscription with a change scheduled for the next period (its schedule's phases and
+    their prices); `with_customer` expands its customer (email) in the same request."""
+    expand = ["schedule.phases.items.price", *(["customer"] if with_customer else [])]
+    return _read("subscriptions", subscription_id, expand)
 
 
 def retrieve_customer(customer_id: str) -> dict[str, Any]:
@@ -226,28 +228,80 @@ def update_subscription_price(
     subscription_id: str, amount: int, currency: str, interval: str, fee_covered: int = 0
 ) -> None:
     """Give the subscription's only item a new amount and/or interval from the next period;
-    `fee_covered`: the part of `amount` that covers the card fees, kept in its metadata."""
+    `fee_covered`: the part of `amount` that covers the card fees, kept in its metadata.
+
+    The same interval: the item's price changes now and is first charged at the renewal.
+    Another interval cannot go on the subscription itself, which would start a new billing
+    period and charge at once whatever the proration setting (docs.stripe.com/billing/
+    subscriptions/billing-cycle): a subscription schedule keeps the paid period as its
+    first phase and starts the new price when it ends (docs.stripe.com/billing/subscriptions/
+    subscription-schedules). A change asked for before and not yet started is replaced.
+    """
     try:
         sub = client().v1.subscriptions.retrieve(subscription_id)
-    except stripe.StripeError as exc:
-        raise PaymentProviderError(f"subscription not read: {type(exc).__name__}") from exc
-    item = sub["items"]["data"][0]
-    product = item["price"]["product"]
-    price_data = {
-        "currency": currency.lower(),
-        "unit_amount": amount,
-        "recurring": {"interval": interval},
-        "product": product if isinstance(product, str) else product["id"],
-    }
-    params = {
-        "items": [{"id": item["id"], "price_data": price_data, "quantity": 1}],
+        if sub.schedule:
+            release_schedule(_id_of(sub.schedule))
+        item = sub["items"]["data"][0]
+        product = item["price"]["product"]
+        price_data = {
+            "currency": currency.lower(),
+            "unit_amount": amount,
+            "recurring": {"interval": interval},
+            "product": product if isinstance(product, str) else product["id"],
+        }
         # Renewals read it from here (webhooks/payments.py); an empty string is how Stripe's
         # API unsets a metadata key, for a donor who no longer covers the fees.
-        "metadata": {"fee_covered": str(fee_covered) if fee_covered else ""},
-        # A donation is not a service used part-way: the new amount starts next period.
-        "proration_behavior": "none",
+        fee = {"fee_covered": str(fee_covered) if fee_covered else ""}
+        if item["price"]["recurring"]["interval"] == interval:
+            params = {
+                "items": [{"id": item["id"], "price_data": price_data, "quantity": 1}],
+                "metadata": fee,
+                # A donation is not a service used part-way: the new amount starts next period.
+                "proration_behavior": "none",
+            }
+            client().v1.subscriptions.update(subscription_id, params=params)  # type: ignore[arg-type]
+            return
+        schedule_change(sub, item, price_data, fee)
+    except stripe.StripeError as exc:
+        raise PaymentProviderError(f"subscription price update failed: {_reason(exc)}") from exc
+
+
+def schedule_change(sub: Any, item: Any, price_data: dict[str, Any], fee: dict[str, str]) -> None:
+    """Two phases: the paid period at today's price, then the new price from its end."""
+    schedule = client().v1.subscription_schedules.create(params={"from_subscription": sub.id})
+    current = schedule.phases[0]
+    metadata: dict[str, str] = sub.metadata.to_dict() if sub.metadata else {}
+    # A phase's metadata goes onto the subscription when the phase starts; "0" rather than
+    # an empty value, which a phase does not treat as unsetting.
+    after = {
+        **metadata,
+        "fee_covered": fee["fee_covered"] or "0",
+        "frequency": price_data["recurring"]["interval"],
     }
-    _modify_subscription(subscription_id, params, "subscription price update")
+    params: Any = {
+        "end_behavior": "release",
+        "phases": [
+            {
+                "items": [{"price": _id_of(current["items"][0]["price"]), "quantity": 1}],
+                "start_date": current.start_date,
+                "end_date": item["current_period_end"],
+                "metadata": metadata,
+            },
+            {
+                "items": [{"price_data": price_data, "quantity": 1}],
+                "duration": {"interval": price_data["recurring"]["interval"], "interval_count": 1},
+                "metadata": after,
+                "proration_behavior": "none",
+            },
+        ],
+    }
+    client().v1.subscription_schedules.update(schedule.id, params=params)
+
+
+def release_schedule(schedule_id: str | None) -> None:
+    """Detach a schedule: its later phases never start, the subscription stays as it is."""
+    if schedule_id:
+        client().v1.subscription_schedules.release(schedule_id)
 
 
 def pause_subscription(subscription_id: str, resumes_at: int) -> None:
@@ -262,13 +316,19 @@ def resume_subscription(subscription_id: str) -> None:
 
 
 def cancel_subscription_at_period_end(subscription_id: str, comment: str | None = None) -> None:
-    """Stop renewing after the paid period; the donor's optional words go to Stripe only. Done
-    also when Stripe refuses because the subscription has already ended or is gone."""
+    """Stop renewing after the paid period; the donor's optional words go to Stripe only. A
+    change scheduled for the next period is dropped first (a schedule governs cancellation
+    while attached). Done also when Stripe refuses because the subscription has already ended
+    or is gone."""
     params: dict[str, Any] = {"cancel_at_period_end": True}
     if comment:
         params["cancellation_details"] = {"comment": comment}
     try:
+        release_schedule(_id_of(retrieve_subscription(subscription_id).get("schedule")))
         _modify_subscription(subscription_id, params, "subscription cancel at period end")
+    except stripe.StripeError as exc:
+        if not subscription_has_ended(subscription_id):
+            raise PaymentProviderError(f"subscription cancel failed: {_reason(exc)}") from exc
     except PaymentProviderError:
         if not subscription_has_ended(subscription_id):
             raise

@@ -7,7 +7,14 @@ from typing import Any
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Regexp
 
@@ -46,6 +53,8 @@ class ChangeGiftForm(FlaskForm):
         validators=[InputRequired()],
     )
     cover_fees = BooleanField(_l("Cover the card fees"))
+    # Set by the confirmation step of a change of interval (gift_views.change).
+    confirmed = HiddenField()
 
     def money(self, currency: str) -> Money | None:
         """The new amount, within the same bounds as the donation form, or None with a reason."""

@@ -46,6 +46,7 @@ def render_gift(
     change: ChangeGiftForm | None = None,
     error: str | None = None,
     status: int = 200,
+    proposal: dict[str, Any] | None = None,
 ) -> ResponseReturnValue:
     if change is None:
         chosen = Money(recurring.amount - recurring.fee_covered, recurring.currency)
@@ -66,6 +67,12 @@ def render_gift(
         button=ButtonForm(formdata=None),
         can_pause=manage.can_pause(recurring),
         error=error,
+        proposal=proposal,
+        scheduled=(
+            Money(recurring.scheduled_amount, recurring.currency)
+            if recurring.scheduled_amount
+            else None
+        ),
         fee_covered=Money(recurring.fee_covered, recurring.currency),
         fee_label=fees.offer(recurring.currency, str(get_locale() or "en")),
     )
@@ -88,6 +95,9 @@ def change(recurring_id: int) -> ResponseReturnValue:
     money = form.money(recurring.currency) if form.validate() else None
     if money is None:
         return render_gift(recurring, change=form, status=422)
+    interval = Interval(form.interval.data)
+    if interval != recurring.interval and form.confirmed.data != interval.value:
+        return propose_interval_change(recurring, form, money, interval)
     return ask_stripe(
         recurring,
         lambda: manage.change_gift(
@@ -95,6 +105,26 @@ def change(recurring_id: int) -> ResponseReturnValue:
         ),
         change=form,
     )
+
+
+def propose_interval_change(
+    recurring: RecurringDonation, form: ChangeGiftForm, money: Money, interval: Interval
+) -> ResponseReturnValue:
+    """A change of interval starts when the paid period ends. Before it goes to Stripe the
+    donor sees from when, and the amount that gives as much over a year (12 x, or / 12),
+    which they may confirm or change: the number alone must not silently become a yearly one."""
+    current = Money(recurring.amount - recurring.fee_covered, recurring.currency)
+    proposed = manage.equivalent(money, recurring.interval, interval) if money == current else money
+    form.amount.data = proposed.plain
+    form.confirmed.data = interval.value
+    proposal = {
+        "amount": proposed,
+        "interval": interval,
+        "current": current,
+        "starts": recurring.current_period_end,
+        "equivalent": money == current,
+    }
+    return render_gift(recurring, change=form, proposal=proposal)
 
 
 @bp.post("/gifts/<int:recurring_id>/pause")

@@ -34,6 +34,16 @@ def _send(
         raise ManageError(action) from exc
 
 
+def equivalent(money: Money, from_interval: Interval, to_interval: Interval) -> Money:
+    """The same giving over a year at the other interval: 12 x monthly, or an annual gift / 12
+    rounded to the currency's smallest unit."""
+    if from_interval == to_interval:
+        return money
+    if to_interval == Interval.YEAR:
+        return Money(money.amount * 12, money.currency)
+    return Money(max(1, (money.amount + 6) // 12), money.currency)
+
+
 def change_gift(
     recurring: RecurringDonation, money: Money, interval: Interval, cover_fees: bool = False
 ) -> bool:

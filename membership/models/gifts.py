@@ -121,6 +121,13 @@ class RecurringDonation(AttributionMixin, MoneyMixin, TimestampMixin, Model):
     last_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The part of `amount` that covers the card fees, from the subscription's metadata.
     fee_covered: Mapped[int] = mapped_column(default=0, server_default="0")
+    # A change the donor asked for that starts with the next period (a subscription schedule's
+    # next phase at Stripe): its amount and interval, and when it is first charged.
+    scheduled_amount: Mapped[int | None] = mapped_column()
+    scheduled_interval: Mapped[Interval | None] = mapped_column(
+        enum_column(Interval, "scheduled_interval")
+    )
+    scheduled_from: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     member: Mapped[Member] = relationship(back_populates="recurring_donations")
     donations: Mapped[list[Donation]] = relationship(back_populates="recurring_donation")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from membership.sandbox import bank_debits, cards, objects
+from membership.sandbox import bank_debits, cards, objects, schedules
 from membership.sandbox import billing_objects as bo
 from membership.sandbox import payment_objects as po
 from membership.sandbox.errors import StripeError
@@ -149,9 +149,17 @@ def update(store: Store, sub: Obj, params: dict[str, Any]) -> Obj:
         raise StripeError(
             "A canceled subscription can only update its cancellation_details and metadata."
         )
+    if sub["schedule"] and "cancel_at_period_end" in params:
+        raise StripeError(
+            f"The subscription is managed by the subscription schedule `{sub['schedule']}`, and "
+            "updating any cancelation behavior directly is not allowed. Please update the "
+            "schedule instead."
+        )
     changes: Obj = {}
+    new_interval = False
     if "items" in params:
         changes["items"] = _updated_items(store, sub, params["items"])
+        new_interval = _interval(changes["items"]) != _interval(sub["items"])
     if "pause_collection" in params:
         pause = params["pause_collection"]
         resumes_at = int(pause["resumes_at"]) if pause and pause.get("resumes_at") else None
@@ -181,7 +189,26 @@ def update(store: Store, sub: Obj, params: dict[str, Any]) -> Obj:
         )["id"]
     if "description" in params:
         changes["description"] = params["description"] or None
-    return store.update(sub, changes, "customer.subscription.updated")
+    if not new_interval:
+        return store.update(sub, changes, "customer.subscription.updated")
+    # A price with another billing interval resets the billing cycle anchor to now and is
+    # invoiced at once, whatever proration_behavior says: "If you change the billing
+    # interval, the billing cycle anchor resets" (docs.stripe.com/billing/subscriptions/
+    # billing-cycle#changing-the-billing-cycle, .../upgrade-downgrade#changing-price-intervals).
+    item = changes["items"]["data"][0]
+    recurring = item["price"]["recurring"]
+    end = bo.period_end(store.now, recurring["interval"], recurring["interval_count"])
+    item.update(current_period_start=store.now, current_period_end=end)
+    changes["billing_cycle_anchor"] = store.now
+    store.update(sub, changes, "customer.subscription.updated")
+    customer = store.get(sub["customer"], "customer")
+    pay_invoice(store, new_invoice(store, sub, customer, "subscription_update"))
+    return sub
+
+
+def _interval(items: Obj) -> tuple[str, int]:
+    recurring = items["data"][0]["price"]["recurring"]
+    return recurring["interval"], recurring["interval_count"]
 
 
 def _updated_items(store: Store, sub: Obj, requested: list[Obj]) -> Obj:
@@ -213,6 +240,7 @@ def cancel(store: Store, sub: Obj, details: Obj) -> Obj:
         # it can still be retrieved.
         raise StripeError.missing("subscription", sub["id"])
     details = {"comment": None, "feedback": None, "reason": "cancellation_requested"} | details
+    schedules.cancel_with(store, sub)
     changes = {
         "status": "canceled",
         "canceled_at": store.now,
@@ -234,6 +262,10 @@ def advance(store: Store, to: int) -> None:
         store.now = max(store.now, when)
         if kind == "renew":
             renew(store, obj)
+        elif kind == "phase":
+            schedules.start_next_phase(store, obj, renew)
+        elif kind == "release":
+            schedules.end(store, obj, renew)
         elif kind == "retry":
             pay_invoice(store, obj)
         elif kind == "settle":
@@ -248,7 +280,13 @@ def _due_actions(store: Store) -> list[tuple[int, str, str, Obj]]:
     actions = []
     for sub in store.all("subscription"):
         if sub["status"] in LIVE:
-            actions.append((sub["items"]["data"][0]["current_period_end"], sub["id"], "renew", sub))
+            period_end = sub["items"]["data"][0]["current_period_end"]
+            change = schedules.next_change(store, sub)
+            if change is not None and change[0] <= period_end:
+                # The schedule's change comes first and renews the subscription itself.
+                actions.append((change[0], change[2]["id"], change[1], change[2]))
+            else:
+                actions.append((period_end, sub["id"], "renew", sub))
     for invoice in store.all("invoice"):
         if invoice["status"] == "open" and invoice["next_payment_attempt"]:
             actions.append((invoice["next_payment_attempt"], invoice["id"], "retry", invoice))

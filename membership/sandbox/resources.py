@@ -7,7 +7,7 @@ import re
 from stripe import params as p
 from stripe.params import billing_portal, checkout
 
-from membership.sandbox import billing, objects, payments
+from membership.sandbox import billing, objects, payments, schedules
 from membership.sandbox import payment_objects as po
 from membership.sandbox.api import INCLUDABLE, paginate, route
 from membership.sandbox.errors import StripeError
@@ -216,6 +216,26 @@ def update_subscription(store: Store, params: Obj, object_id: str) -> Obj:
 def cancel_subscription(store: Store, params: Obj, object_id: str) -> Obj:
     details = params.get("cancellation_details") or {}
     return billing.cancel(store, store.get(object_id, "subscription"), details)
+
+
+@route("POST", "/subscription_schedules", p.SubscriptionScheduleCreateParams)
+def create_schedule(store: Store, params: Obj) -> Obj:
+    return schedules.create(store, params)
+
+
+@route("GET", "/subscription_schedules/<object_id>", p.SubscriptionScheduleRetrieveParams)
+def retrieve_schedule(store: Store, params: Obj, object_id: str) -> Obj:
+    return store.get(object_id, "subscription_schedule")
+
+
+@route("POST", "/subscription_schedules/<object_id>", p.SubscriptionScheduleUpdateParams)
+def update_schedule(store: Store, params: Obj, object_id: str) -> Obj:
+    return schedules.update(store, store.get(object_id, "subscription_schedule"), params)
+
+
+@route("POST", "/subscription_schedules/<object_id>/release", p.SubscriptionScheduleReleaseParams)
+def release_schedule(store: Store, params: Obj, object_id: str) -> Obj:
+    return schedules.release(store, store.get(object_id, "subscription_schedule"))
 
 
 @route("POST", "/billing_portal/sessions", billing_portal.SessionCreateParams)

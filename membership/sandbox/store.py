@@ -25,7 +25,11 @@ DAY = 86_400
 Obj = dict[str, Any]
 
 # Stripe's own names for objects in "No such ..." messages.
-NOUNS = {"checkout.session": "checkout.session", "billing_portal.session": "session"}
+NOUNS = {
+    "checkout.session": "checkout.session",
+    "billing_portal.session": "session",
+    "subscription_schedule": "subscription schedule",
+}
 
 # How many random characters follow each prefix in Stripe's ids (its published example
 # objects, openapi/fixtures3.json: cus_NffrFeUfNV2Hib, pi_3MtwBwLkdIwHu7ix28a3tqPa, ...).

@@ -110,6 +110,17 @@ def subscription_changed(event: Event) -> None:
     members.recompute(sync_subscription(event.object["id"], event.created).member)
 
 
+def schedule_changed(event: Event) -> None:
+    """A change scheduled for the next period was made, changed, released or canceled."""
+    schedule = event.object
+    subscription_id = object_id(
+        schedule.get("subscription") or schedule.get("released_subscription")
+    )
+    if subscription_id is None:
+        return
+    members.recompute(sync_subscription(subscription_id, event.created).member)
+
+
 def customer_updated(event: Event) -> None:
     """Keep the member's email in step with Stripe, unless another member already has it."""
     customer = event.object
@@ -147,6 +158,10 @@ HANDLERS: dict[str, Callable[[Event], None]] = {
     "customer.subscription.created": subscription_changed,
     "customer.subscription.updated": subscription_changed,
     "customer.subscription.deleted": subscription_changed,
+    "subscription_schedule.created": schedule_changed,
+    "subscription_schedule.updated": schedule_changed,
+    "subscription_schedule.released": schedule_changed,
+    "subscription_schedule.canceled": schedule_changed,
     "customer.updated": customer_updated,
     "charge.refunded": charge_refunded,
     "charge.dispute.created": dispute_changed,

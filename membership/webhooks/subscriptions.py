@@ -22,6 +22,7 @@ from membership.webhooks.events import (
     object_id,
     optional_timestamp,
     reference_of,
+    timestamp,
 )
 
 log = logging.getLogger("membership.webhooks")
@@ -128,7 +129,32 @@ def apply_subscription(recurring: RecurringDonation, sub: Obj) -> None:
         canceled_at=optional_timestamp(sub.get("canceled_at")),
         paused_until=optional_timestamp(pause.get("resumes_at")) if pause else None,
     )
+    schedule = sub.get("schedule")
+    if schedule is None or isinstance(schedule, dict):  # an id alone says nothing of phases
+        amount_then, interval_then, starts = scheduled_change(schedule, item)
+        members.assign(
+            recurring,
+            scheduled_amount=amount_then,
+            scheduled_interval=interval_then,
+            scheduled_from=starts,
+        )
     details = sub.get("cancellation_details") or {}
     if status == SubscriptionStatus.CANCELED:
         reason = details.get("reason") or details.get("feedback")
         members.assign(recurring, cancellation_reason=reason)
+
+
+def scheduled_change(
+    schedule: Obj | None, item: Obj
+) -> tuple[int | None, Interval | None, datetime | None]:
+    """The amount, interval and start of the schedule's phase after the current period, if
+    there is one (account/manage.py asks for it when a donor changes their interval)."""
+    if not schedule or schedule.get("status") != "active":
+        return None, None, None
+    for phase in schedule.get("phases") or []:
+        price = phase["items"][0]["price"] if phase.get("items") else None
+        if phase["start_date"] >= (item.get("current_period_end") or 0) and isinstance(price, dict):
+            amount = price["unit_amount"] * phase["items"][0].get("quantity", 1)
+            interval = Interval(price["recurring"]["interval"])
+            return amount, interval, timestamp(phase["start_date"])
+    return None, None, None

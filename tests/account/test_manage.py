@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from flask_babel import format_date
 
 from membership import stripe_api
 from membership.extensions import db
@@ -42,17 +43,87 @@ def test_changing_the_amount_shows_after_the_webhook(client, gift):
 
 def test_nothing_changes_locally_until_stripe_confirms(client, gift, sandbox):
     sandbox.webhooks.hold()
-    assert post(client, gift, "change", amount="12.50", interval="year").status_code == 303
+    assert post(client, gift, "change", amount="12.50", interval="month").status_code == 303
     assert (fresh(gift).amount, fresh(gift).interval) == (1000, Interval.MONTH)
     sandbox.webhooks.release()
-    assert (fresh(gift).amount, fresh(gift).interval) == (1250, Interval.YEAR)
+    assert (fresh(gift).amount, fresh(gift).interval) == (1250, Interval.MONTH)
 
 
-def test_switching_to_annual_keeps_the_amount(client, gift, sandbox):
-    assert post(client, gift, "change", amount="10", interval="year").status_code == 303
-    assert fresh(gift).interval == Interval.YEAR
-    sub = stripe_api.retrieve_subscription(gift.stripe_subscription_id)
-    assert sub["items"]["data"][0]["price"]["recurring"]["interval"] == "year"
+def invoices(gift: RecurringDonation) -> list:
+    found = stripe_api.client().v1.invoices.list(
+        params={"subscription": gift.stripe_subscription_id}
+    )
+    return found.data
+
+
+def test_switching_to_annual_proposes_twelve_times_and_charges_only_when_the_month_ends(
+    client, gift, sandbox
+):
+    """Before: the interval went onto the subscription, which Stripe invoices at once (a
+    second charge the same day), and $10 a month silently became $10 a year."""
+    period_end = fresh(gift).current_period_end
+    asked = post(client, gift, "change", amount="10", interval="year")
+    assert asked.status_code == 200  # a proposal to confirm; nothing sent to Stripe yet
+    assert "$120.00 a year gives as much as your $10.00 a month" in asked.text
+    assert "Confirm: $120.00 every year" in asked.text
+    assert format_date(period_end) in asked.text
+    assert stripe_api.retrieve_subscription(gift.stripe_subscription_id)["schedule"] is None
+
+    confirmed = post(client, gift, "change", amount="120", interval="year", confirmed="year")
+    assert confirmed.status_code == 303
+    row = fresh(gift)
+    assert (row.amount, row.interval) == (1000, Interval.MONTH)  # until the month ends
+    assert (row.scheduled_amount, row.scheduled_interval) == (12000, Interval.YEAR)
+    assert row.scheduled_from == period_end
+    assert len(invoices(gift)) == 1  # no charge before the paid month ends
+    page = client.get(confirmed.headers["Location"]).text
+    assert f"As you asked: from {format_date(period_end)}, $120.00 every year." in page
+
+    sandbox.advance(days=32)
+    row = fresh(gift)
+    assert (row.amount, row.interval, row.scheduled_amount) == (12000, Interval.YEAR, None)
+    assert [i.amount_paid for i in invoices(gift)] == [12000, 1000]
+    assert invoices(gift)[0].created == int(period_end.timestamp())
+    sandbox.advance(days=370)  # the schedule released, the gift renews on its own each year
+    assert [i.amount_paid for i in invoices(gift)] == [12000, 12000, 1000]
+    assert stripe_api.retrieve_subscription(gift.stripe_subscription_id)["schedule"] is None
+
+
+def test_switching_an_annual_gift_to_monthly_proposes_a_twelfth(client, donor, sandbox):
+    member = donor(frequency="year", amount=12000, email="annual@example.org")
+    sign_in(client, member)
+    gift = one(RecurringDonation)
+    asked = post(client, gift, "change", amount="120", interval="month")
+    assert "$10.00 a month gives as much as your $120.00 a year" in asked.text
+    assert (
+        post(client, gift, "change", amount="10", interval="month", confirmed="month").status_code
+        == 303
+    )
+    assert (fresh(gift).scheduled_amount, fresh(gift).scheduled_interval) == (1000, Interval.MONTH)
+
+
+def test_a_typed_amount_is_kept_and_a_second_change_replaces_the_first(client, gift, sandbox):
+    asked = post(client, gift, "change", amount="100", interval="year")
+    assert "gives as much" not in asked.text and "Confirm: $100.00 every year" in asked.text
+    post(client, gift, "change", amount="100", interval="year", confirmed="year")
+    post(client, gift, "change", amount="150", interval="year", confirmed="year")
+    assert fresh(gift).scheduled_amount == 15000
+    released = sandbox.events("subscription_schedule.released")
+    assert len(released) == 1  # the first schedule, replaced
+    # Back to a monthly amount now: no schedule left, nothing pending.
+    post(client, gift, "change", amount="12", interval="month")
+    row = fresh(gift)
+    assert (row.amount, row.interval, row.scheduled_amount) == (1200, Interval.MONTH, None)
+
+
+def test_cancelling_drops_a_change_scheduled_for_the_next_period(client, gift, sandbox):
+    post(client, gift, "change", amount="120", interval="year", confirmed="year")
+    assert post(client, gift, "cancel", comment="").status_code == 303
+    row = fresh(gift)
+    assert row.cancel_at_period_end and row.scheduled_amount is None
+    sandbox.advance(days=32)
+    assert fresh(gift).status == SubscriptionStatus.CANCELED
+    assert len(invoices(gift)) == 1
 
 
 def test_pause_for_two_months_then_resume(client, gift, sandbox):

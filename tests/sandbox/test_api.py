@@ -145,6 +145,8 @@ def test_subscription_update_pause_and_cancel(stripe_client, open_session, sandb
     )
     new_item = changed["items"].data[0]
     assert (new_item.price.unit_amount, new_item.price.recurring.interval) == (5000, "year")
+    # Another interval starts a new billing period now (test_schedules.py).
+    assert new_item.current_period_start == sandbox.now
     paused = stripe_client.v1.subscriptions.update(
         sub.id, params={"pause_collection": {"behavior": "void"}}
     )
@@ -152,7 +154,7 @@ def test_subscription_update_pause_and_cancel(stripe_client, open_session, sandb
     resumed = stripe_client.v1.subscriptions.update(sub.id, params={"pause_collection": ""})
     assert resumed.pause_collection is None
     at_end = stripe_client.v1.subscriptions.update(sub.id, params={"cancel_at_period_end": True})
-    assert at_end.cancel_at_period_end and at_end.cancel_at == item.current_period_end
+    assert at_end.cancel_at_period_end and at_end.cancel_at == new_item.current_period_end
     canceled = stripe_client.v1.subscriptions.cancel(sub.id)
     assert canceled.status == "canceled"
     assert sandbox.event_types()[-1] == "customer.subscription.deleted"

@@ -41,6 +41,15 @@ def every_handled_event_type(sandbox, checkout) -> None:
     checkout("one_off", 700, "GBP")
     sandbox.advance(days=2)  # the unpaid session expires
 
+    # A change of interval from the next period (a schedule), asked again (the first schedule
+    # released, a new one made), then the gift ended at once, its schedule with it.
+    session, _ = checkout("month", 1500, "GBP")
+    sandbox.pay(session.id, email="scheduled@example.org")
+    sub_id = sandbox.events("customer.subscription.created")[-1]["data"]["object"]["id"]
+    stripe_api.update_subscription_price(sub_id, 18000, "GBP", "year")
+    stripe_api.update_subscription_price(sub_id, 15000, "GBP", "year")
+    stripe_api.cancel_subscription_now(sub_id)
+
 
 def test_each_handled_type_delivered_ten_times_has_one_effect(sandbox, checkout):
     every_handled_event_type(sandbox, checkout)
