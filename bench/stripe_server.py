@@ -21,6 +21,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from membership.sandbox import Sandbox
+from membership.sandbox.ratelimit import RateLimit
 
 
 class StandIn(BaseApplication):
@@ -90,21 +91,33 @@ def main() -> None:
     with args.out.open("w") as out:
         for payload in payloads:
             out.write(json.dumps(json.loads(payload)) + "\n")
-    StandIn(with_latency(sandbox.wsgi_app()), args.port).run()
+    StandIn(with_latency(sandbox), args.port).run()
 
 
-def with_latency(app: Any) -> Any:
+def with_latency(sandbox: Sandbox) -> Any:
     """The API as the service meets Stripe's, when asked: each answer comes later, as over a
     network from a data centre to Stripe's. The wait holds a thread, not a CPU. `POST
-    /__latency` with a number of milliseconds as its body sets the delay (at first none)."""
+    /__latency` with a number of milliseconds as its body sets the delay (at first none);
+    `POST /__rate_limit` with `live`, `test` or a number turns on Stripe's per-second limit
+    (membership/sandbox/ratelimit.py), and `GET /__rate_limit` says how many it refused."""
+    app = sandbox.wsgi_app()
     delay = {"seconds": 0.0}
 
     def delayed(environ: Any, start_response: Any) -> Any:
-        if environ["PATH_INFO"] == "/__latency":
+        path = environ["PATH_INFO"]
+        if path in ("/__latency", "/__rate_limit") and environ["REQUEST_METHOD"] == "POST":
             size = int(environ.get("CONTENT_LENGTH") or 0)
-            delay["seconds"] = float(environ["wsgi.input"].read(size)) / 1000
+            body = environ["wsgi.input"].read(size).decode()
+            if path == "/__latency":
+                delay["seconds"] = float(body) / 1000
+            else:
+                sandbox.rate_limit = RateLimit.parse(body)
             start_response("204 No Content", [])
             return [b""]
+        if path == "/__rate_limit":
+            refused = sandbox.rate_limit.refused if sandbox.rate_limit else 0
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [str(refused).encode()]
         if delay["seconds"]:
             time.sleep(delay["seconds"])  # the simulated network, not a measurement
         return app(environ, start_response)
