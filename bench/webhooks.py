@@ -223,10 +223,13 @@ def measure(database_url: str, port: int, events: list[bytes], stand_in_group: i
                 f"verify + insert only: {floor_run.rate:.0f} events/s ({floor_run.errors} errors);"
                 f" {floor_run.cpu_per_event()}"
             ),
-            goal="ratio >= 0.5",
-            met=ratio >= 0.5 and ours_run.errors == 0,
+            # Context, no goal of its own until webhooks are applied by the worker (the issue
+            # "Run it without a babysitter" sets 0.8x for storing and answering).
+            goal="-",
+            met=None,
+            diagnosis=True,
             note=(
-                f"ratio {ratio:.2f}; {PEAK_EVENTS} events each, 8 senders, in {ROUNDS} turns, "
+                f"ratio {ratio:.2f}, context; {PEAK_EVENTS} events each, 8 senders, in {ROUNDS} turns, "
                 f"after {WARMUP_EVENTS} unmeasured; CPU per event read from /proc"
             ),
         ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -130,3 +131,61 @@ def test_every_donor_page_renders_under_the_page_policy(page, live_server):
     page.get_by_role("button", name="Update your card").click()
     page.wait_for_url(re.compile(r".*/sandbox/portal/.*"))
     expect(page.get_by_role("heading", name=re.compile("Your gifts"))).to_be_visible()
+
+
+axe_module = pytest.importorskip("axe_playwright_python.sync_playwright", reason=HOW_TO_ENABLE)
+# Where to keep screenshots of the pages this file walks, when SCREENSHOTS names a directory.
+SCREENSHOTS = os.environ.get("SCREENSHOTS")
+
+
+@pytest.mark.parametrize(
+    ("lang", "viewport"),
+    [
+        (lang, size)
+        for lang in ("en", "ru")
+        for size in ({"width": 1366, "height": 900}, {"width": 390, "height": 844})
+    ],
+    ids=["en-desktop", "en-phone", "ru-desktop", "ru-phone"],
+)
+def test_switching_to_annual_shows_the_date_and_the_equivalent_then_the_pending_change(
+    browser, live_server, lang, viewport
+):
+    monthly_donor(live_server.app)
+    context = browser.new_context(locale=lang, viewport=viewport)
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/account/?lang={lang}")
+        page.locator("input[name=email]").fill(EMAIL)
+        page.locator("form button[type=submit]").first.click()
+        page.goto(emailed_link(live_server))
+        page.locator("main form button[type=submit]").click()
+        page.wait_for_url(re.compile(r".*/account/home$"))
+        with live_server.app.app_context():
+            gift_id = db.session.scalar(sa.select(RecurringDonation.id))
+            db.session.remove()
+        page.goto(f"{live_server.url}/account/gifts/{gift_id}")
+        page.locator("input[name=interval][value=year]").check()
+        page.locator("form[action$='/change'] button[type=submit]").click()
+        proposal = page.locator("#proposal")
+        expect(proposal).to_contain_text("$120" if lang == "en" else "120")
+        expect(page.locator("input[name=amount]")).to_have_value("120")
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        wide = page.evaluate(
+            "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right"
+            " > document.documentElement.clientWidth).map(e => e.tagName + '.' + e.className"
+            " + '#' + e.id + ':' + Math.round(e.getBoundingClientRect().right))"
+        )
+        violations = axe_module.Axe().run(page).response["violations"]
+        assert (overflow, [v["id"] for v in violations]) == (0, []), wide
+        if SCREENSHOTS:
+            shot = f"{SCREENSHOTS}/gift-proposal-{lang}-{viewport['width']}.png"
+            page.screenshot(path=shot, full_page=True)
+        page.locator("form[action$='/change'] button[type=submit]").click()
+        expect(page.locator("#scheduled-change")).to_be_visible()
+        if SCREENSHOTS:
+            shot = f"{SCREENSHOTS}/gift-scheduled-{lang}-{viewport['width']}.png"
+            page.screenshot(path=shot, full_page=True)
+    finally:
+        context.close()
