@@ -83,6 +83,10 @@ def error_app(make_app):
     def boom():
         raise RuntimeError("db password is hunter2 sk_test_leak")
 
+    @app.get("/test/boom/<token>")
+    def boom_with_token(token):
+        raise RuntimeError("failed")
+
     @app.get("/test/bad")
     def bad():
         abort(400)
@@ -93,6 +97,14 @@ def error_app(make_app):
         return "ok"
 
     return app
+
+
+def test_an_unhandled_error_logs_the_route_not_the_path_that_holds_a_token(error_app, caplog):
+    """Flask's own line names the request path, and a sign-in link's path is its token."""
+    assert error_app.test_client().get("/test/boom/tok-8c1f0e2d9a").status_code == 500
+    [line] = [r for r in caplog.records if r.exc_info]
+    assert line.getMessage() == "Exception on /test/boom/<token> [GET]"
+    assert "tok-8c1f0e2d9a" not in JsonFormatter().format(line)
 
 
 def test_500_page_shows_a_reference_and_no_internals(error_app, caplog):
