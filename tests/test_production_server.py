@@ -10,6 +10,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -60,8 +63,17 @@ def wait_for_json(url: str, process: subprocess.Popen, deadline_s: float = 60) -
     raise AssertionError(f"no answer from {url} within {deadline_s}s")
 
 
-def test_gunicorn_serves_the_migrated_app(tmp_path):
-    env = production_env(tmp_path)
+@dataclass
+class Served:
+    port: int
+    health: tuple[int, dict] = field(default=(0, {}))  # /healthz's first answer
+    log: str = ""  # gunicorn's output, once it has stopped
+
+
+@contextmanager
+def migrated_gunicorn(env: dict[str, str]) -> Iterator[Served]:
+    """Migrate the database `env` names, serve app:app under gunicorn until the block ends and
+    it is ready (its /healthz answered), then stop it and keep what it printed."""
     subprocess.run(
         [BIN / "flask", "--app", "app", "db", "upgrade"],
         cwd=ROOT,
@@ -70,21 +82,29 @@ def test_gunicorn_serves_the_migrated_app(tmp_path):
         capture_output=True,
         timeout=120,
     )
-    port = free_port()
+    served = Served(free_port())
     server = subprocess.Popen(
-        [BIN / "gunicorn", "app:app", "--bind", f"127.0.0.1:{port}"],
+        [BIN / "gunicorn", "app:app", "--bind", f"127.0.0.1:{served.port}"],
         cwd=ROOT,
-        env={**env, "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "3"},
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
-        status, body = wait_for_json(f"http://127.0.0.1:{port}/healthz", server)
-        assert (status, body) == (200, {"status": "ok", "database": "ok", "schema": "current"})
+        served.health = wait_for_json(f"http://127.0.0.1:{served.port}/healthz", server)
+        yield served
     finally:
         server.terminate()
-        _, log = server.communicate(timeout=30)
+        _, served.log = server.communicate(timeout=30)
+
+
+def test_gunicorn_serves_the_migrated_app(tmp_path):
+    env = production_env(tmp_path, WEB_CONCURRENCY="2", GUNICORN_THREADS="3")
+    with migrated_gunicorn(env) as served:
+        status, body = served.health
+        assert (status, body) == (200, {"status": "ok", "database": "ok", "schema": "current"})
+    log = served.log
     # gunicorn.conf.py, which gunicorn reads from the working directory: threaded workers, as
     # many as asked for, and no access log (it would write full URLs).
     assert "Using worker: gthread" in log

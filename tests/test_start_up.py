@@ -8,7 +8,6 @@ import io
 import logging
 import os
 import runpy
-import subprocess
 from types import SimpleNamespace
 
 import pytest
@@ -23,7 +22,7 @@ from membership.logs import JsonFormatter
 from membership.mail import outbox
 from tests.conftest import empty_tables
 from tests.factories import make_member
-from tests.test_production_server import BIN, ROOT, free_port, wait_for_json
+from tests.test_production_server import ROOT, migrated_gunicorn
 
 FIRST_LINE = "Demo mode: no real money moves. Open http://127.0.0.1:{port}/"
 
@@ -145,29 +144,9 @@ def test_gunicorn_in_demo_mode_prints_the_line(tmp_path):
         "WEB_CONCURRENCY": "1",  # so the worker that answers is the one that speaks
         "GUNICORN_THREADS": "2",
     }
-    subprocess.run(
-        [BIN / "flask", "--app", "app", "db", "upgrade"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    port = free_port()
-    server = subprocess.Popen(
-        [BIN / "gunicorn", "app:app", "--bind", f"127.0.0.1:{port}"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        status, _ = wait_for_json(f"http://127.0.0.1:{port}/healthz", server)
-        assert status == 200
-    finally:
-        server.terminate()
-        _, log = server.communicate(timeout=30)
+    with migrated_gunicorn(env) as served:
+        assert served.health[0] == 200
+    log, port = served.log, served.port
     assert log.count(FIRST_LINE.format(port=port)) == 1
 
 
