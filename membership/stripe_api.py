@@ -141,10 +141,15 @@ def _read(path: str, object_id: str, expand: list[str] | None = None) -> dict[st
 
 
 def retrieve_subscription(subscription_id: str, with_customer: bool = False) -> dict[str, Any]:
-    """The subscription with a change scheduled for the next period (its schedule's phases and
-    their prices); `with_customer` expands its customer (email) in the same request."""
-    expand = ["schedule.phases.items.price", *(["customer"] if with_customer else [])]
+    """The subscription with its schedule (a change set for the next period: its phases name
+    their prices by id); `with_customer` expands its customer (email) in the same request.
+    Both are one level deep, which every API version expands."""
+    expand = ["schedule", *(["customer"] if with_customer else [])]
     return _read("subscriptions", subscription_id, expand)
+
+
+def retrieve_price(price_id: str) -> dict[str, Any]:
+    return _read("prices", price_id)
 
 
 def retrieve_customer(customer_id: str) -> dict[str, Any]:

@@ -76,6 +76,7 @@ def sync_subscription(
     if sub is None:
         # A new gift needs its member, maybe by the customer's email: ask for both at once.
         sub = stripe_api.retrieve_subscription(subscription_id, with_customer=recurring is None)
+    with_prices(sub.get("schedule"), sub["items"]["data"][0])
     if recurring is None:
         gifts.check_subscription(sub)  # merchandise or tickets sold by subscription: not ours
         recurring = add_recurring(sub, event_time, email)
@@ -142,6 +143,18 @@ def apply_subscription(recurring: RecurringDonation, sub: Obj) -> None:
     if status == SubscriptionStatus.CANCELED:
         reason = details.get("reason") or details.get("feedback")
         members.assign(recurring, cancellation_reason=reason)
+
+
+def with_prices(schedule: Obj | str | None, item: Obj) -> None:
+    """Fetch the price of a scheduled phase after the current period (rare: a donor changed
+    their interval), so scheduled_change can tell its amount and interval."""
+    if not isinstance(schedule, dict) or schedule.get("status") != "active":
+        return
+    for phase in schedule.get("phases") or []:
+        if phase["start_date"] >= (item.get("current_period_end") or 0) and phase.get("items"):
+            price = phase["items"][0]["price"]
+            if isinstance(price, str):
+                phase["items"][0]["price"] = stripe_api.retrieve_price(price)
 
 
 def scheduled_change(
