@@ -14,7 +14,7 @@ RUN_ENV := BASE_URL=http://$(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST)):
 endif
 endif
 
-.PHONY: run test lint format translations bench clean migrate admin demo
+.PHONY: run test lint format translations bench clean migrate admin demo import
 
 run: migrate  ## set up, migrate the database, serve on http://$(HOST):$(PORT)
 	$(RUN_ENV) $(BIN)/flask run --host $(HOST) --port $(PORT)
@@ -32,6 +32,9 @@ demo: migrate  ## made-up members and three years of gifts for the dashboard (ME
 # pytest-xdist: one worker per core (at most four), each with its own databases.
 # TEST_WORKERS=0 runs the suite in one process.
 TEST_WORKERS ?= auto
+import: migrate  ## adopt the Stripe account's history (IMPORT_ARGS="--dry-run", "--since 2024-01-01")
+	$(BIN)/flask stripe import $(IMPORT_ARGS)
+
 test: $(VENV)/.dev lint  ## set up, lint, and run the whole suite
 	$(BIN)/pytest -n $(TEST_WORKERS) --maxprocesses 4 $(PYTEST_ARGS)
 

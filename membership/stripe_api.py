@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -60,18 +61,46 @@ def sandbox_state_path(app: Flask) -> str | None:
     return os.path.join(app.instance_path, "stripe-sandbox.db")
 
 
-def build_client(config: Mapping[str, Any]) -> StripeClient | None:
+def build_client(
+    config: Mapping[str, Any], on_response: Callable[..., Any] | None = None
+) -> StripeClient | None:
+    """`on_response`: a requests response hook on every answer (the importer's meter)."""
     api_key = config.get("STRIPE_SECRET_KEY")
     if not api_key:
         return None
     base = config.get("STRIPE_API_BASE")
+    session = stripe_session()
+    if on_response is not None:
+        session.hooks["response"].append(on_response)
     # Retries reuse the request's idempotency key, so a retried create never doubles up.
     return StripeClient(
         api_key,
         base_addresses={"api": base} if base else None,
         max_network_retries=config.get("STRIPE_MAX_NETWORK_RETRIES", 2),
-        http_client=http_client(),
+        http_client=stripe.RequestsClient(timeout=80, session=session),
     )
+
+
+@contextmanager
+def metered(on_response: Callable[..., Any]) -> Iterator[None]:
+    """The app's Stripe calls, for the block, through a client of the same kind (Stripe's or
+    the sandbox's) whose every answer also goes to `on_response`."""
+    from membership import sandbox as sandbox_module
+
+    app = current_app
+    found = sandbox_module.of(app)
+    retries = app.config.get("STRIPE_MAX_NETWORK_RETRIES", 2)
+    client = (
+        found.client(max_network_retries=retries, on_response=on_response)
+        if found is not None
+        else build_client(app.config, on_response)
+    )
+    before = app.extensions.get("stripe_client")
+    app.extensions["stripe_client"] = client
+    try:
+        yield
+    finally:
+        app.extensions["stripe_client"] = before
 
 
 def http_client(timeout: float = 80) -> stripe.RequestsClient:

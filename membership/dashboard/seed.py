@@ -195,6 +195,31 @@ def demo_cli() -> None:
     """Demo data for trying the dashboard."""
 
 
+@demo_cli.command("foreign-history")
+@click.option("--donors", default=12, show_default=True, type=click.IntRange(3, 5000))
+def foreign_history_command(donors: int) -> None:
+    """Another tool's gifts in the demo's Stripe stand-in, unknown to the service: try
+    `flask stripe import` on them."""
+    from flask import current_app
+
+    from membership import sandbox as sandbox_module
+    from membership.sandbox import foreign
+
+    found = sandbox_module.of(current_app)
+    if found is None:
+        raise click.ClickException("Only in demo mode: with a Stripe key there is no stand-in.")
+    made = foreign.make(found, donors)
+    click.echo(
+        f"Made at the stand-in: {len(made['subscriptions'])} recurring gifts, "
+        f"{len(made['one_offs'])} one-off gifts, {len(made['merchandise'])} merchandise "
+        "subscription, a refund, a lost dispute; no webhook was sent."
+    )
+    click.echo(
+        f"The previous tool's donation product is {made['donation_product'][0]}. Try:\n"
+        f"  GIFT_PRODUCT_IDS={made['donation_product'][0]} .venv/bin/flask stripe import --dry-run"
+    )
+
+
 @demo_cli.command("seed")
 @click.option("--members", default=2000, show_default=True, type=click.IntRange(1, 2_000_000))
 @click.option("--seed", "seed_value", default=1, show_default=True, help="Same seed, same data.")

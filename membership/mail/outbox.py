@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import select
@@ -9,6 +12,19 @@ from sqlalchemy import select
 from membership.extensions import db
 from membership.members import services as members
 from membership.models import Member, OutboxEmail
+
+# While history is imported from Stripe (membership/importer.py) the same apply path runs,
+# but years of receipts, failure and cancellation notices must not go out now.
+SILENCED: ContextVar[bool] = ContextVar("outbox_silenced", default=False)
+
+
+@contextmanager
+def silenced() -> Iterator[None]:
+    token = SILENCED.set(True)
+    try:
+        yield
+    finally:
+        SILENCED.reset(token)
 
 
 def find(dedupe_key: str) -> OutboxEmail | None:
@@ -23,7 +39,7 @@ def enqueue(
     A member without an address (erased, or Stripe never gave one) gets no row: there is no
     one to write to, and the row would only sit in the outbox as a failure.
     """
-    if member is None or not member.email:
+    if member is None or not member.email or SILENCED.get():
         return None
     existing = find(dedupe_key)
     if existing is not None:

@@ -63,8 +63,10 @@ def find_or_create_member(customer_id: str | None, email: str | None) -> Member:
     return member
 
 
-def add_member(customer_id: str | None, email: str | None) -> Member:
-    """A new member for this customer and email, or the one a racing event inserted first.
+def add_member(customer_id: str | None, email: str | None, deleted: bool = False) -> Member:
+    """A new member for this customer and email, or the one a racing event inserted first;
+    `deleted`: the customer was deleted at Stripe, which keeps no email for it: a member
+    without one, so their gifts stay in the figures as history without personal data.
 
     An erased donor's customer or email is never made a member again: their news is counted
     on the erased member's pseudonymous row (members/erasure.py).
@@ -73,7 +75,7 @@ def add_member(customer_id: str | None, email: str | None) -> Member:
     if erased is not None:
         return erased
     email = normalise_email(email)
-    if email is None:
+    if email is None and not (deleted and customer_id):
         raise LookupError("cannot create a member without an email address")
     member = insert_unique(Member(email=email, stripe_customer_id=customer_id))
     if member is None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import Any
 
 import stripe
 from flask import Flask
@@ -67,10 +69,18 @@ class Sandbox:
             self._api_app = app
         return self._api_app
 
-    def client(self, api_key: str = SANDBOX_API_KEY, max_network_retries: int = 0) -> StripeClient:
+    def client(
+        self,
+        api_key: str = SANDBOX_API_KEY,
+        max_network_retries: int = 0,
+        on_response: Callable[..., Any] | None = None,
+    ) -> StripeClient:
         """A real StripeClient, on the library's own requests client, whose requests this
-        sandbox answers in-process (their count: `self.adapter.sent`)."""
+        sandbox answers in-process (their count: `self.adapter.sent`); `on_response`: a
+        requests response hook (the importer's meter)."""
         session, self.adapter = session_for(self.wsgi_app())
+        if on_response is not None:
+            session.hooks["response"].append(on_response)
         return StripeClient(
             api_key,
             base_addresses={"api": SANDBOX_BASE, "connect": SANDBOX_BASE, "files": SANDBOX_BASE},

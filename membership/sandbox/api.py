@@ -143,7 +143,11 @@ def _expand(store: Store, node: Any, parts: list[str]) -> Any:
         else node.get(key)
     )
     if isinstance(value, str) and value in store.objects:
-        value = _public_tree(store.objects[value])
+        found = store.objects[value]
+        # An expanded deleted customer is what retrieving it gives: its stub.
+        deleted = found.get("_deleted") and found["object"] == "customer"
+        value = {"id": value, "object": "customer", "deleted": True} if deleted else found
+        value = _public_tree(value)
     if key in node or include:
         node[key] = _expand(store, value, rest)
     return node

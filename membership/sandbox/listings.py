@@ -71,7 +71,15 @@ def _register(
         route("GET", f"/{segment}", listing)(list_all)
 
 
+CREATED_OPS = {"gt": int.__gt__, "gte": int.__ge__, "lt": int.__lt__, "lte": int.__le__}
+
+
 def _matches(obj: Obj, params: Obj, filters: tuple[str, ...]) -> bool:
+    created = params.get("created")
+    if isinstance(created, dict) and not all(
+        CREATED_OPS[op](obj.get("created", 0), int(value)) for op, value in created.items()
+    ):
+        return False
     for name in filters:
         if name in params and obj.get(name) != params[name]:
             return False

@@ -181,6 +181,22 @@ INCLUDABLE[("invoice", "payments")] = lambda store, invoice: list_object(
 )
 
 
+@route("GET", "/checkout/sessions", checkout.SessionListParams)
+def list_checkout_sessions(store: Store, params: Obj) -> Obj:
+    """Newest first, filtered by payment intent, subscription, customer or status."""
+    wanted = {
+        k: params[k]
+        for k in ("payment_intent", "subscription", "customer", "status")
+        if k in params
+    }
+    found = [
+        s
+        for s in store.all("checkout.session")
+        if all(s.get(key) == value for key, value in wanted.items())
+    ]
+    return paginate(found, params, "/v1/checkout/sessions")
+
+
 @route("GET", "/checkout/sessions/<object_id>", checkout.SessionRetrieveParams)
 def retrieve_checkout_session(store: Store, params: Obj, object_id: str) -> Obj:
     return store.get(object_id, "checkout.session")

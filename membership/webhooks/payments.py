@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 from membership import stripe_api
 from membership.donations import fees
 from membership.extensions import db
+from membership.mail import outbox
 from membership.mail.triggers import receipt_template
 from membership.members import services as members
 from membership.models import (
@@ -214,6 +215,8 @@ def queue_email(member: Member | None, template: str, dedupe_key: str, context: 
         # Also late news about an erased donor, who has no address any more.
         log.info("email not queued: no recipient", extra={"fields": {"key": dedupe_key}})
         return
+    if outbox.SILENCED.get():
+        return  # history being imported: nothing to tell anyone now
     db.session.flush()
     email = OutboxEmail(
         member_id=member.id,

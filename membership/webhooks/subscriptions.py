@@ -39,11 +39,12 @@ def member_for_customer(customer: str | Obj | None, email: str | None = None) ->
     if member is not None:
         members.link_customer(member, customer_id)
         return member
-    if email is None and isinstance(customer, dict):
-        email = customer.get("email")
-    if email is None and customer_id:
-        email = stripe_api.retrieve_customer(customer_id).get("email")
-    return members.add_member(customer_id, email)
+    fresh = customer if isinstance(customer, dict) else None
+    if email is None and fresh is None and customer_id:
+        fresh = stripe_api.retrieve_customer(customer_id)
+    if email is None and fresh is not None:
+        email = fresh.get("email")
+    return members.add_member(customer_id, email, deleted=bool(fresh and fresh.get("deleted")))
 
 
 def find_recurring(subscription_id: str) -> RecurringDonation | None:

@@ -1,0 +1,302 @@
+"""`flask stripe import`: adopt a Stripe account's history, read through Stripe's list endpoints
+and written by the webhook handlers' own apply functions (one path for "apply this object").
+
+Order: subscriptions (with their customer), then the invoices they paid, then one-off payment
+intents (those no invoice paid), then refunds and disputes. Each object is applied in its own
+transaction under the webhooks' rules: what is not a gift is left out (webhooks/gifts.py), a
+subscription's state is written with the time it was read, so a webhook applied meanwhile is
+never moved back, and a gift is found by its Stripe ids before one is made, so a second run
+(or a run after an interruption) changes nothing. Imported history sends no email.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+import stripe
+from flask import current_app
+from sqlalchemy import select
+
+from membership import stripe_api
+from membership.extensions import db
+from membership.mail import outbox
+from membership.members import services as members
+from membership.models import RecurringDonation
+from membership.webhooks import gifts, payments
+from membership.webhooks.events import NotYetKnown, Obj, object_id, timestamp
+from membership.webhooks.subscriptions import member_for_customer, sync_subscription
+
+PAGE = 100  # Stripe's largest page
+# Below Stripe's live-mode limit of 100 requests a second (https://docs.stripe.com/rate-limits).
+DEFAULT_RATE = 80
+
+
+@dataclass
+class Tally:
+    """What a run did (or, dry, would do), by kind: imported, already here, left out and why."""
+
+    imported: Counter[str] = field(default_factory=Counter)
+    unchanged: Counter[str] = field(default_factory=Counter)
+    left_out: Counter[tuple[str, str]] = field(default_factory=Counter)
+    calls: int = 0
+    # Ids of what this run imports or found here (subscriptions, invoices, payment intents),
+    # and which invoice each invoice-paid payment intent belongs to: a dry run writes nothing,
+    # so its later steps ask these instead of the database.
+    planned: set[str] = field(default_factory=set)
+    invoice_of: dict[str, str] = field(default_factory=dict)
+    products_of: dict[str, list[str | None]] = field(default_factory=dict)  # by payment intent
+
+    def lines(self) -> list[str]:
+        kinds = sorted({*self.imported, *self.unchanged, *(k for k, _ in self.left_out)})
+        out = []
+        for kind in kinds:
+            out.append(
+                f"{kind}: {self.imported[kind]} imported, {self.unchanged[kind]} already here"
+            )
+            for (left_kind, why), count in sorted(self.left_out.items()):
+                if left_kind == kind:
+                    out.append(f"  left out: {count} {why}")
+        out.append(f"Stripe API calls: {self.calls}")
+        return out
+
+
+class Meter:
+    """A requests response hook on the import's Stripe client: counts every call (lists and
+    the handlers' own reads) and holds the pace under `rate` a second by waiting after an
+    answer until the next request may go."""
+
+    def __init__(self, rate: float, tally: Tally, sleep: Callable[[float], None] = time.sleep):
+        self.interval = 1 / rate if rate > 0 else 0.0
+        self.next_at = 0.0
+        self.tally = tally
+        self.sleep = sleep
+
+    def __call__(self, response: Any, *args: Any, **kwargs: Any) -> Any:
+        self.tally.calls += 1
+        now = time.monotonic()
+        self.next_at = max(self.next_at + self.interval, now)
+        if self.next_at > now:
+            self.sleep(self.next_at - now)  # pacing under Stripe's limit, not a measurement
+        return response
+
+
+PATIENCE = 6  # waits of 1, 2, 4 ... 32 s after a 429 before the run stops
+
+
+def with_backoff(work: Callable[[], Any], patience: int) -> Any:
+    """A 429 the library's own retries did not get past: wait longer each time, then again."""
+    for attempt in range(patience + 1):
+        try:
+            return work()
+        except stripe.RateLimitError:
+            if attempt < patience:
+                time.sleep(2**attempt)  # Stripe's advice: back off, then retry
+    raise ImportStopped("Stripe kept answering 429 (rate limit): run the import again later")
+
+
+class ImportStopped(RuntimeError):
+    """The run stopped; what it wrote stays, and a second run goes on from there."""
+
+
+def listed(path: str, params: dict[str, Any], patience: int) -> Iterator[Obj]:
+    """Every object of a list endpoint, a page of 100 at a time."""
+    after: str | None = None
+    while True:
+        page_params = {**params, "limit": PAGE, **({"starting_after": after} if after else {})}
+        page: Obj = with_backoff(partial(read_page, path, page_params), patience)
+        yield from page["data"]
+        if not page.get("has_more") or not page["data"]:
+            return
+        after = page["data"][-1]["id"]
+
+
+def read_page(path: str, params: dict[str, Any]) -> Obj:
+    data: Obj = stripe_api.client().raw_request("get", f"/v1/{path}", **params).data
+    return data
+
+
+def run(
+    since: datetime | None = None,
+    dry_run: bool = False,
+    rate: float = DEFAULT_RATE,
+    progress: Callable[[str], None] | None = None,
+    patience: int = PATIENCE,
+) -> Tally:
+    tally = Tally()
+    created = {"created": {"gte": int(since.timestamp())}} if since else {}
+    with outbox.silenced(), stripe_api.metered(Meter(rate, tally)):
+        for paid in listed("invoice_payments", created, patience):
+            intent = object_id((paid.get("payment") or {}).get("payment_intent"))
+            if intent:
+                tally.invoice_of[intent] = object_id(paid["invoice"]) or ""
+        invoiced = set(tally.invoice_of)
+        if current_app.config["GIFT_PRODUCT_IDS"]:
+            # A payment intent names no product: its Checkout Session's line items do
+            # (Payment Links make sessions too), read a page of 100 at a time with them.
+            params = {"status": "complete", "expand": ["data.line_items"], **created}
+            for made in listed("checkout/sessions", params, patience):
+                lines = (made.get("line_items") or {}).get("data") or []
+                products = [object_id((line.get("price") or {}).get("product")) for line in lines]
+                if made.get("payment_intent"):
+                    tally.products_of[object_id(made["payment_intent"]) or ""] = products
+        steps: list[tuple[str, str, dict[str, Any], Callable[[Obj, Tally, bool], None]]] = [
+            (
+                "subscriptions",
+                "subscriptions",
+                {"status": "all", "expand": ["data.customer"]},
+                subscription,
+            ),
+            ("invoices", "invoices", {"status": "paid"}, invoice),
+            (
+                "one-off payments",
+                "payment_intents",
+                {"expand": ["data.latest_charge.balance_transaction"]},
+                lambda obj, t, dry: one_off(obj, t, dry, invoiced),
+            ),
+            ("refunds", "refunds", {}, refund),
+            ("disputes", "disputes", {}, dispute),
+        ]
+        for kind, path, params, apply in steps:
+            for obj in listed(path, {**params, **created}, patience):
+                with_backoff(partial(apply, obj, tally, dry_run), patience)
+                if dry_run:
+                    db.session.rollback()
+                if progress is not None:
+                    progress(kind)
+    return tally
+
+
+def recurring_id(subscription_id: str) -> int | None:
+    return db.session.scalar(
+        select(RecurringDonation.id).where(
+            RecurringDonation.stripe_subscription_id == subscription_id
+        )
+    )
+
+
+def subscription(sub: Obj, tally: Tally, dry: bool) -> None:
+    kind = "subscriptions"
+    read_at = datetime.now(UTC)
+    try:
+        gifts.check_subscription(sub)
+    except gifts.NotAGift:
+        tally.left_out[(kind, "not gifts (other products on the account)")] += 1
+        return
+    tally.planned.add(sub["id"])
+    if recurring_id(sub["id"]) is not None:
+        tally.unchanged[kind] += 1
+        if not dry:  # as Stripe has it now, unless a webhook applied something newer
+            applied(lambda: sync_subscription(sub["id"], read_at, sub=sub))
+        return
+    tally.imported[kind] += 1
+    if not dry:
+        applied(lambda: imported_recurring(sub, read_at))
+
+
+def imported_recurring(sub: Obj, read_at: datetime) -> None:
+    """Its customer comes expanded: an email, or a deleted customer's stub with none (kept as
+    history without personal data)."""
+    customer = sub.get("customer")
+    email = customer.get("email") if isinstance(customer, dict) else None
+    recurring = sync_subscription(sub["id"], read_at, email, sub=sub)
+    recognised(recurring, sub.get("metadata") or {})
+    members.recompute(recurring.member)
+
+
+def recognised(row: Any, metadata: Obj) -> None:
+    """Attribution "imported", with another tool's campaign and UTM keys where they are."""
+    row.utm_source = row.utm_source or metadata.get("utm_source") or "imported"
+    row.utm_medium = row.utm_medium or metadata.get("utm_medium")
+    row.utm_campaign = row.utm_campaign or metadata.get("utm_campaign") or metadata.get("campaign")
+
+
+def invoice(inv: Obj, tally: Tally, dry: bool) -> None:
+    kind = "invoices"
+    parent = (inv.get("parent") or {}).get("subscription_details") or {}
+    subscription_id = object_id(parent.get("subscription"))
+    known = subscription_id in tally.planned or recurring_id(subscription_id or "") is not None
+    if subscription_id is None or not known:
+        tally.left_out[(kind, "not a recurring gift's")] += 1
+        return
+    tally.planned.add(inv["id"])
+    if payments.find_donation(invoice_id=inv["id"]) is not None:
+        tally.unchanged[kind] += 1
+        return
+    tally.imported[kind] += 1
+    if not dry:
+        paid_at = (inv.get("status_transitions") or {}).get("paid_at") or inv["created"]
+        applied(lambda: payments.record_invoice(inv["id"], timestamp(paid_at)))
+
+
+def one_off(intent: Obj, tally: Tally, dry: bool, invoiced: set[str]) -> None:
+    kind = "one-off payments"
+    if intent["status"] != "succeeded" or intent["id"] in invoiced:
+        if intent["status"] != "succeeded":
+            tally.left_out[(kind, f"not paid ({intent['status']})")] += 1
+        return
+    if not gifts.counts(intent.get("metadata"), tally.products_of.get(intent["id"], [])):
+        tally.left_out[(kind, "not gifts (other products on the account)")] += 1
+        return
+    tally.planned.add(intent["id"])
+    if payments.find_donation(intent["id"]) is not None:
+        tally.unchanged[kind] += 1
+        return
+    tally.imported[kind] += 1
+    if not dry:
+        applied(lambda: imported_one_off(intent))
+
+
+def imported_one_off(intent: Obj) -> None:
+    charge = intent.get("latest_charge") if isinstance(intent.get("latest_charge"), dict) else {}
+    email = ((charge or {}).get("billing_details") or {}).get("email") or intent.get(
+        "receipt_email"
+    )
+    member = member_for_customer(intent.get("customer"), email)
+    paid_at = timestamp((charge or {}).get("created") or intent["created"])
+    donation = payments.record_payment(intent, member, paid_at)
+    recognised(donation, intent.get("metadata") or {})
+    members.recompute(member)
+
+
+def refund(obj: Obj, tally: Tally, dry: bool) -> None:
+    charge = object_id(obj.get("charge"))
+    if charge is not None:
+        reverse("refunds", obj, tally, dry, lambda: payments.apply_refund(charge))
+
+
+def dispute(obj: Obj, tally: Tally, dry: bool) -> None:
+    reverse("disputes", obj, tally, dry, lambda: payments.apply_dispute(obj["id"]))
+
+
+def reverse(kind: str, obj: Obj, tally: Tally, dry: bool, apply: Callable[[], Any]) -> None:
+    """A refund or dispute of a gift imported or already here (the handler finds the gift)."""
+    intent = object_id(obj.get("payment_intent")) or ""
+    ours = intent in tally.planned or tally.invoice_of.get(intent) in tally.planned
+    if dry:
+        if ours:
+            tally.imported[kind] += 1
+        else:
+            tally.left_out[(kind, "of payments that are not gifts")] += 1
+        return
+    try:
+        applied(apply)
+    except (NotYetKnown, gifts.NotAGift):
+        tally.left_out[(kind, "of payments that are not gifts")] += 1
+        return
+    tally.imported[kind] += 1
+
+
+def applied(write: Callable[[], Any]) -> None:
+    """One object, one transaction: an interruption keeps what was written before it."""
+    try:
+        write()
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise

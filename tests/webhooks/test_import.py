@@ -1,0 +1,230 @@
+"""`flask stripe import`: an account's history, made before this service knew of it, adopted
+through Stripe's lists and the webhook handlers' own apply functions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from membership import stripe_api
+from membership.models import (
+    Donation,
+    DonationStatus,
+    Member,
+    OutboxEmail,
+    RecurringDonation,
+    SubscriptionStatus,
+)
+from tests.webhooks.conftest import rows, snapshot
+
+pytestmark = pytest.mark.usefixtures("app_context")
+
+
+def foreign(mode: str, name: str, amount: int, interval: str = "month") -> Any:
+    """A Checkout Session another tool opened: no metadata of ours."""
+    price: dict[str, Any] = {
+        "currency": "usd",
+        "unit_amount": amount,
+        "product_data": {"name": name},
+    }
+    if mode == "subscription":
+        price["recurring"] = {"interval": interval}
+    params = {
+        "mode": mode,
+        "success_url": "https://old-tool.example/thanks",
+        "line_items": [{"quantity": 1, "price_data": price}],
+    }
+    return stripe_api.client().v1.checkout.sessions.create(params=params)
+
+
+def history(sandbox) -> dict[str, Any]:
+    """Years of another tool's gifts, none of which reached this service."""
+    sandbox.webhooks.hold()
+    monthly = sandbox.pay(
+        foreign("subscription", "Monthly support", 1000).id, email="a@example.org"
+    )
+    annual = sandbox.pay(
+        foreign("subscription", "Annual support", 6000, "year").id, email="b@example.org"
+    )
+    stripe_api.client().v1.subscriptions.update(
+        annual["subscription"], params={"cancel_at_period_end": True}
+    )
+    once = sandbox.pay(foreign("payment", "One-off gift", 2500).id, email="c@example.org")
+    intent = stripe_api.retrieve_payment_intent(once["payment_intent"])
+    stripe_api.client().v1.refunds.create(params={"charge": intent["latest_charge"]["id"]})
+    # One person, two customers (two checkouts), one email.
+    sandbox.pay(foreign("subscription", "Monthly support", 500).id, email="d@example.org")
+    sandbox.pay(foreign("payment", "One-off gift", 1500).id, email="D@example.org")
+    sandbox.advance(days=31)  # the monthly gifts renew
+    sandbox.webhooks.drop()
+    return {"monthly": monthly, "annual": annual}
+
+
+def test_a_dedicated_accounts_history_is_imported_once_and_tells_no_one(app, sandbox, runner):
+    app.config["STRIPE_ACCOUNT"] = "dedicated"
+    made = history(sandbox)
+    result = runner.invoke(args=["stripe", "import"])
+    assert result.exit_code == 0, result.output
+    print(result.output)
+    assert "subscriptions: 3 imported" in result.output
+    assert "Stripe API calls:" in result.output
+
+    by_email = {m.email: m for m in rows(Member)}
+    assert sorted(by_email) == ["a@example.org", "b@example.org", "c@example.org", "d@example.org"]
+    recurring = {r.stripe_subscription_id: r for r in rows(RecurringDonation)}
+    annual = recurring[made["annual"]["subscription"]]
+    assert annual.status == SubscriptionStatus.ACTIVE and annual.cancel_at_period_end
+    monthly = recurring[made["monthly"]["subscription"]]
+    gifts = sorted((d.member.email, d.amount, d.status) for d in rows(Donation))
+    assert gifts == [
+        ("a@example.org", 1000, DonationStatus.SUCCEEDED),
+        ("a@example.org", 1000, DonationStatus.SUCCEEDED),
+        ("b@example.org", 6000, DonationStatus.SUCCEEDED),
+        ("c@example.org", 2500, DonationStatus.REFUNDED),
+        ("d@example.org", 500, DonationStatus.SUCCEEDED),
+        ("d@example.org", 500, DonationStatus.SUCCEEDED),
+        ("d@example.org", 1500, DonationStatus.SUCCEEDED),
+    ]
+    assert all(d.fee is not None for d in rows(Donation))
+    assert monthly.utm_source == "imported"
+    assert rows(OutboxEmail) == []  # years of receipts must not go out now
+    assert by_email["a@example.org"].status == "active"
+
+    before = snapshot()
+    again = runner.invoke(args=["stripe", "import"])
+    assert again.exit_code == 0, again.output
+    assert "subscriptions: 0 imported, 3 already here" in again.output
+    assert snapshot() == before
+
+
+def test_on_a_shared_account_only_gifts_come_in_and_a_dry_run_writes_nothing(
+    app, sandbox, checkout, runner
+):
+    session, _ = checkout("month", 1000, "USD")  # one of ours, its webhooks lost
+    sandbox.webhooks.hold()
+    sandbox.pay(session.id, email="ours@example.org")
+    sandbox.webhooks.drop()
+    history(sandbox)  # another tool's, on the same account: not gifts by default
+
+    dry = runner.invoke(args=["stripe", "import", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "Dry run: nothing was written." in dry.output
+    print(dry.output)
+    assert "subscriptions: 1 imported" in dry.output
+    assert "left out: 3 not gifts (other products on the account)" in dry.output
+    assert rows(Member) == [] and rows(Donation) == []
+
+    real = runner.invoke(args=["stripe", "import"])
+    assert real.exit_code == 0, real.output
+    assert [m.email for m in rows(Member)] == ["ours@example.org"]
+    assert [d.amount for d in rows(Donation)] == [1000, 1000]
+
+
+def test_since_takes_only_what_was_made_from_that_day(app, sandbox, runner):
+    app.config["STRIPE_ACCOUNT"] = "dedicated"
+    history(sandbox)
+    result = runner.invoke(args=["stripe", "import", "--since", "2100-01-01"])
+    assert result.exit_code == 0, result.output
+    assert rows(Member) == [] and rows(Donation) == []
+
+
+def test_a_previous_tools_gifts_come_in_by_their_product_and_its_merchandise_stays_out(
+    app, sandbox, runner
+):
+    """The demo's foreign history (flask demo foreign-history): the previous tool's donation
+    product listed in GIFT_PRODUCT_IDS, its merchandise not."""
+    from membership.sandbox import foreign
+
+    made = foreign.make(sandbox, donors=6)
+    app.config["GIFT_PRODUCT_IDS"] = frozenset(made["donation_product"])
+    result = runner.invoke(args=["stripe", "import"])
+    assert result.exit_code == 0, result.output
+    recurring = {r.stripe_subscription_id for r in rows(RecurringDonation)}
+    assert recurring == set(made["subscriptions"])
+    one_offs = {d.stripe_payment_intent_id for d in rows(Donation) if d.kind == "one_off"}
+    assert one_offs == set(made["one_offs"])
+    assert "shopper@example.org" not in {m.email for m in rows(Member)}
+    # Two customers with one email (in two cases) are one member.
+    assert [m.email for m in rows(Member)].count("previous.donor0@example.org") == 1
+    statuses = sorted(d.status for d in rows(Donation) if d.kind == "one_off")
+    assert DonationStatus.REFUNDED in statuses and DonationStatus.DISPUTE_LOST in statuses
+
+
+def test_an_interrupted_import_goes_on_where_it_stopped(make_app, runner):
+    """Stripe's rate limit stops the run part-way (the library's retries and the import's own
+    patience used up); what was written stays, and a second run finishes without doubling."""
+    from membership import importer
+    from membership.extensions import db
+    from membership.sandbox import foreign
+    from membership.sandbox.ratelimit import RateLimit
+
+    app = make_app(STRIPE_MAX_NETWORK_RETRIES=0, STRIPE_ACCOUNT="dedicated")
+    sandbox = app.extensions["stripe_sandbox"]
+    with app.app_context():
+        foreign.make(sandbox, donors=6)
+
+    class Reads:  # time stands still once the 12th read has been let through
+        def __init__(self) -> None:
+            self.reads = 0
+
+        def __call__(self) -> float:
+            self.reads += 1
+            return 0.0 if self.reads > 12 else float(self.reads)
+
+    sandbox.rate_limit = RateLimit(1, clock=Reads())
+    with app.app_context(), pytest.raises(importer.ImportStopped):
+        importer.run(patience=0)
+    with app.app_context():
+        partial = len(rows(Donation))
+        db.session.remove()
+    sandbox.rate_limit = None
+    with app.app_context():
+        importer.run()
+        after = sorted((d.stripe_payment_intent_id, d.amount) for d in rows(Donation))
+        assert len(after) > partial and len(after) == len(set(after))
+        importer.run()
+        assert sorted((d.stripe_payment_intent_id, d.amount) for d in rows(Donation)) == after
+
+
+def test_the_demo_makes_a_previous_tools_history_to_try_the_import_on(app, runner):
+    made = runner.invoke(args=["demo", "foreign-history", "--donors", "3"])
+    assert made.exit_code == 0, made.output
+    assert "no webhook was sent" in made.output and rows(Member) == []
+    product = made.output.split("GIFT_PRODUCT_IDS=")[1].split()[0]
+    app.config["GIFT_PRODUCT_IDS"] = frozenset({product})
+    dry = runner.invoke(args=["stripe", "import", "--dry-run"])
+    assert dry.exit_code == 0 and "subscriptions: 2 imported" in dry.output, dry.output
+    assert "left out: 1 not gifts (other products on the account)" in dry.output
+
+
+def test_edges_past_due_a_deleted_customer_and_a_zero_decimal_currency(app, sandbox, runner):
+    """A renewal that failed leaves the gift past due; a customer deleted at Stripe stays as
+    history without personal data (its gift canceled with it); yen are whole units."""
+    from tests.webhooks.conftest import DECLINING_CARD
+
+    app.config["STRIPE_ACCOUNT"] = "dedicated"
+    sandbox.webhooks.hold()
+    late = sandbox.pay(foreign("subscription", "Monthly", 1000).id, email="late@example.org")
+    sandbox.set_card(late["customer"], DECLINING_CARD)
+    gone = sandbox.pay(foreign("subscription", "Monthly", 700).id, email="gone@example.org")
+    yen = foreign("payment", "Gift", 3000)
+    params = {"mode": "payment", "success_url": "https://old-tool.example/thanks"}
+    price = {"currency": "jpy", "unit_amount": 3000, "product_data": {"name": "Gift"}}
+    yen = stripe_api.client().v1.checkout.sessions.create(
+        params=params | {"line_items": [{"quantity": 1, "price_data": price}]}
+    )
+    sandbox.pay(yen.id, email="yen@example.org")
+    sandbox.advance(days=31)  # late's renewal fails
+    stripe_api.client().v1.customers.delete(gone["customer"])
+    sandbox.webhooks.drop()
+
+    assert runner.invoke(args=["stripe", "import"]).exit_code == 0
+    recurring = {r.stripe_subscription_id: r for r in rows(RecurringDonation)}
+    assert recurring[late["subscription"]].status == SubscriptionStatus.PAST_DUE
+    assert recurring[late["subscription"]].member.status == "past_due"
+    deleted = recurring[gone["subscription"]]
+    assert deleted.status == SubscriptionStatus.CANCELED and deleted.member.email is None
+    assert [(d.amount, d.currency) for d in rows(Donation) if d.currency == "JPY"] == [
+        (3000, "JPY")
+    ]
