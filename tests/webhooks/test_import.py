@@ -228,3 +228,40 @@ def test_edges_past_due_a_deleted_customer_and_a_zero_decimal_currency(app, sand
     assert [(d.amount, d.currency) for d in rows(Donation) if d.currency == "JPY"] == [
         (3000, "JPY")
     ]
+
+
+def test_after_the_import_the_overview_equals_what_the_stand_in_holds(app, sandbox, runner):
+    """Gross and number of gifts per currency, live recurring gifts, MRR and ARR, and the
+    people giving monthly or yearly: computed here straight from the stand-in's objects."""
+    from datetime import date
+
+    from membership.dashboard.metrics import gift_totals, growth
+    from membership.dashboard.metrics.periods import Period
+    from membership.sandbox import foreign
+
+    app.config["STRIPE_ACCOUNT"] = "dedicated"
+    foreign.make(sandbox, donors=9)
+    assert runner.invoke(args=["stripe", "import"]).exit_code == 0
+    store = sandbox.store
+    paid = [c for c in store.all("charge") if c["paid"]]
+    expected_money = {}
+    for charge in paid:
+        count, gross = expected_money.get(charge["currency"].upper(), (0, 0))
+        expected_money[charge["currency"].upper()] = (count + 1, gross + charge["amount"])
+    everything = Period(date(2000, 1, 1), date(2099, 12, 31))
+    money = {t.currency: (t.count, t.gross.amount) for t in gift_totals.money_raised(everything)}
+    assert money == expected_money
+
+    live = [s for s in store.all("subscription") if s["status"] in ("active", "trialing")]
+    expected_mrr: dict[str, list[int]] = {}
+    for sub in live:
+        price = sub["items"]["data"][0]["price"]
+        sums = expected_mrr.setdefault(price["currency"].upper(), [0, 0])
+        sums[0 if price["recurring"]["interval"] == "month" else 1] += price["unit_amount"]
+    revenue = {r.currency: (r.mrr.amount, r.arr.amount) for r in growth.recurring_revenue()}
+    assert revenue == {
+        currency: (month + (year * 2 + 12) // 24, month * 12 + year)
+        for currency, (month, year) in expected_mrr.items()
+    }
+    emails = {store.objects[s["customer"]]["email"].lower() for s in live}
+    assert growth.active_recurring_members() == len(emails)
