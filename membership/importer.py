@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
+from urllib.parse import urlsplit
 
 import stripe
 from flask import current_app
@@ -30,7 +31,11 @@ from membership.members import services as members
 from membership.models import RecurringDonation
 from membership.webhooks import gifts, payments
 from membership.webhooks.events import NotYetKnown, Obj, object_id, timestamp
-from membership.webhooks.subscriptions import member_for_customer, sync_subscription
+from membership.webhooks.subscriptions import (
+    find_recurring,
+    member_for_customer,
+    sync_subscription,
+)
 
 PAGE = 100  # Stripe's largest page
 # Below Stripe's live-mode limit of 100 requests a second (https://docs.stripe.com/rate-limits).
@@ -45,12 +50,15 @@ class Tally:
     unchanged: Counter[str] = field(default_factory=Counter)
     left_out: Counter[tuple[str, str]] = field(default_factory=Counter)
     calls: int = 0
+    paths: Counter[str] = field(default_factory=Counter)  # each call's path, without its query
     # Ids of what this run imports or found here (subscriptions, invoices, payment intents),
     # and which invoice each invoice-paid payment intent belongs to: a dry run writes nothing,
     # so its later steps ask these instead of the database.
     planned: set[str] = field(default_factory=set)
     invoice_of: dict[str, str] = field(default_factory=dict)
     products_of: dict[str, list[str | None]] = field(default_factory=dict)  # by payment intent
+    # The payment intents invoices paid, as listed (trimmed): their invoice records them.
+    intents: dict[str, Obj] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
         kinds = sorted({*self.imported, *self.unchanged, *(k for k, _ in self.left_out)})
@@ -79,6 +87,7 @@ class Meter:
 
     def __call__(self, response: Any, *args: Any, **kwargs: Any) -> Any:
         self.tally.calls += 1
+        self.tally.paths[urlsplit(response.request.url).path] += 1
         now = time.monotonic()
         self.next_at = max(self.next_at + self.interval, now)
         if self.next_at > now:
@@ -145,21 +154,23 @@ def run(
                 products = [object_id((line.get("price") or {}).get("product")) for line in lines]
                 if made.get("payment_intent"):
                     tally.products_of[object_id(made["payment_intent"]) or ""] = products
+        # Payment intents first: one-offs are recorded, an invoice's is kept for its invoice.
+        # Then subscriptions, then their invoices, each object read once: no re-reads.
         steps: list[tuple[str, str, dict[str, Any], Callable[[Obj, Tally, bool], None]]] = [
-            (
-                "subscriptions",
-                "subscriptions",
-                {"status": "all", "expand": ["data.customer"]},
-                subscription,
-            ),
-            ("invoices", "invoices", {"status": "paid"}, invoice),
             (
                 "one-off payments",
                 "payment_intents",
                 {"expand": ["data.latest_charge.balance_transaction"]},
                 lambda obj, t, dry: one_off(obj, t, dry, invoiced),
             ),
-            ("refunds", "refunds", {}, refund),
+            (
+                "subscriptions",
+                "subscriptions",
+                {"status": "all", "expand": ["data.customer"]},
+                subscription,
+            ),
+            ("invoices", "invoices", {"status": "paid", "expand": ["data.payments"]}, invoice),
+            ("refunds", "refunds", {"expand": ["data.charge.refunds"]}, refund),
             ("disputes", "disputes", {}, dispute),
         ]
         for kind, path, params, apply in steps:
@@ -230,15 +241,26 @@ def invoice(inv: Obj, tally: Tally, dry: bool) -> None:
         return
     tally.imported[kind] += 1
     if not dry:
-        paid_at = (inv.get("status_transitions") or {}).get("paid_at") or inv["created"]
-        applied(lambda: payments.record_invoice(inv["id"], timestamp(paid_at)))
+        applied(lambda: imported_invoice(inv, subscription_id, tally))
+
+
+def imported_invoice(inv: Obj, subscription_id: str, tally: Tally) -> None:
+    """Recorded by the webhooks' function, with the invoice as listed, its payment intent as
+    listed before, and the recurring gift synced just now: nothing read again."""
+    recurring = find_recurring(subscription_id)
+    paid_at = (inv.get("status_transitions") or {}).get("paid_at") or inv["created"]
+    payments.record_invoice(
+        inv["id"], timestamp(paid_at), listed=inv, intents=tally.intents, recurring=recurring
+    )
 
 
 def one_off(intent: Obj, tally: Tally, dry: bool, invoiced: set[str]) -> None:
     kind = "one-off payments"
-    if intent["status"] != "succeeded" or intent["id"] in invoiced:
-        if intent["status"] != "succeeded":
-            tally.left_out[(kind, f"not paid ({intent['status']})")] += 1
+    if intent["id"] in invoiced:
+        tally.intents[intent["id"]] = trimmed(intent)
+        return
+    if intent["status"] != "succeeded":
+        tally.left_out[(kind, f"not paid ({intent['status']})")] += 1
         return
     if not gifts.counts(intent.get("metadata"), tally.products_of.get(intent["id"], [])):
         tally.left_out[(kind, "not gifts (other products on the account)")] += 1
@@ -250,6 +272,22 @@ def one_off(intent: Obj, tally: Tally, dry: bool, invoiced: set[str]) -> None:
     tally.imported[kind] += 1
     if not dry:
         applied(lambda: imported_one_off(intent))
+
+
+def trimmed(intent: Obj) -> Obj:
+    """What recording an invoice's payment reads of its intent (held for the whole run)."""
+    charge = intent.get("latest_charge")
+    if isinstance(charge, dict):
+        txn = charge.get("balance_transaction")
+        charge = {
+            "id": charge["id"],
+            "created": charge.get("created"),
+            "balance_transaction": (
+                {k: txn[k] for k in ("fee", "net", "currency")} if isinstance(txn, dict) else txn
+            ),
+        }
+    keep = ("id", "amount", "amount_received", "currency", "metadata", "status")
+    return {**{k: intent.get(k) for k in keep}, "latest_charge": charge}
 
 
 def imported_one_off(intent: Obj) -> None:
@@ -265,24 +303,26 @@ def imported_one_off(intent: Obj) -> None:
 
 
 def refund(obj: Obj, tally: Tally, dry: bool) -> None:
-    charge = object_id(obj.get("charge"))
-    if charge is not None:
-        reverse("refunds", obj, tally, dry, lambda: payments.apply_refund(charge))
+    charge = obj.get("charge")
+    charge_id = object_id(charge)
+    listed_charge = charge if isinstance(charge, dict) else None
+    if charge_id is not None:
+        reverse("refunds", obj, tally, dry, lambda: payments.apply_refund(charge_id, listed_charge))
 
 
 def dispute(obj: Obj, tally: Tally, dry: bool) -> None:
-    reverse("disputes", obj, tally, dry, lambda: payments.apply_dispute(obj["id"]))
+    reverse("disputes", obj, tally, dry, lambda: payments.apply_dispute(obj["id"], obj))
 
 
 def reverse(kind: str, obj: Obj, tally: Tally, dry: bool, apply: Callable[[], Any]) -> None:
     """A refund or dispute of a gift imported or already here (the handler finds the gift)."""
     intent = object_id(obj.get("payment_intent")) or ""
     ours = intent in tally.planned or tally.invoice_of.get(intent) in tally.planned
+    if not ours and payments.find_donation(intent or None) is None:
+        tally.left_out[(kind, "of payments that are not gifts")] += 1
+        return
     if dry:
-        if ours:
-            tally.imported[kind] += 1
-        else:
-            tally.left_out[(kind, "of payments that are not gifts")] += 1
+        tally.imported[kind] += 1
         return
     try:
         applied(apply)

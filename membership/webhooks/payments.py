@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from sqlalchemy import or_, select
@@ -111,32 +112,42 @@ def apply_balance(donation: Donation, txn: Obj | str | None) -> None:
 
 
 def record_invoice(
-    invoice_id: str, event_time: datetime, failed_attempt: int | None = None
+    invoice_id: str,
+    event_time: datetime,
+    failed_attempt: int | None = None,
+    *,
+    listed: Obj | None = None,
+    intents: Mapping[str, Obj] | None = None,
+    recurring: RecurringDonation | None = None,
 ) -> Donation | None:
     """Sync the invoice's subscription, record its payment once paid, or report a failed one.
 
     `failed_attempt` is the event's own attempt_count: the fresh invoice only has the latest,
     and several failed attempts may be delivered together, each owed its own email.
+    The import (importer.py) hands over what it has already read: the invoice as listed
+    (with its payments), its payment intent, and the recurring gift it has just synced.
     """
-    invoice = stripe_api.retrieve_invoice(invoice_id)
+    invoice = listed if listed is not None else stripe_api.retrieve_invoice(invoice_id)
     parent = (invoice.get("parent") or {}).get("subscription_details") or {}
     subscription = parent.get("subscription")
     subscription_id = object_id(subscription)
     if subscription_id is None:
         return None  # not a recurring gift's invoice
-    recurring = sync_subscription(
-        subscription_id,
-        event_time,
-        invoice.get("customer_email"),
-        sub=subscription if isinstance(subscription, dict) else None,
-    )
+    if recurring is None:
+        recurring = sync_subscription(
+            subscription_id,
+            event_time,
+            invoice.get("customer_email"),
+            sub=subscription if isinstance(subscription, dict) else None,
+        )
     donation = None
     if invoice["status"] == "paid" and invoice["amount_paid"]:
         paid = [p for p in invoice["payments"]["data"] if p["status"] == "paid"]
         if not paid:
             raise NotYetKnown(f"invoice {invoice_id} is paid but lists no paid payment")
         intent_id = required_id(paid[0]["payment"]["payment_intent"])
-        intent = stripe_api.retrieve_payment_intent(intent_id)
+        known = intents.get(intent_id) if intents is not None else None
+        intent = known if known is not None else stripe_api.retrieve_payment_intent(intent_id)
         paid_at = invoice["status_transitions"].get("paid_at") or int(event_time.timestamp())
         donation = record_payment(
             intent,
@@ -161,9 +172,10 @@ def subscription_metadata(parent: Obj, subscription: Obj | str | None) -> Obj:
     return (subscription.get("metadata") if isinstance(subscription, dict) else None) or {}
 
 
-def apply_refund(charge_id: str) -> Donation:
-    """Mirror the charge's refunded amount (partial or full) onto its Donation."""
-    charge = stripe_api.retrieve_charge(charge_id)
+def apply_refund(charge_id: str, listed: Obj | None = None) -> Donation:
+    """Mirror the charge's refunded amount (partial or full) onto its Donation; `listed`: the
+    charge as the import already has it (with its refunds)."""
+    charge = listed if listed is not None else stripe_api.retrieve_charge(charge_id)
     donation = find_donation(object_id(charge.get("payment_intent")), charge_id)
     if donation is None:
         gifts.check_payment(object_id(charge.get("payment_intent")))
@@ -180,9 +192,9 @@ def apply_refund(charge_id: str) -> Donation:
     return donation
 
 
-def apply_dispute(dispute_id: str) -> Donation:
-    """Mirror the dispute as it stands now: open, won or lost."""
-    dispute = stripe_api.retrieve_dispute(dispute_id)
+def apply_dispute(dispute_id: str, listed: Obj | None = None) -> Donation:
+    """Mirror the dispute as it stands now: open, won or lost (`listed`: as the import has it)."""
+    dispute = listed if listed is not None else stripe_api.retrieve_dispute(dispute_id)
     charge_id = object_id(dispute["charge"])
     donation = find_donation(object_id(dispute.get("payment_intent")), charge_id)
     if donation is None:
