@@ -359,13 +359,10 @@ def cancel_subscription_at_period_end(subscription_id: str, comment: str | None 
         params["cancellation_details"] = {"comment": comment}
     try:
         release_schedule(_id_of(retrieve_subscription(subscription_id).get("schedule")))
-        _modify_subscription(subscription_id, params, "subscription cancel at period end")
+        client().v1.subscriptions.update(subscription_id, params=params)  # type: ignore[arg-type]
     except stripe.StripeError as exc:
         if not subscription_has_ended(subscription_id):
             raise PaymentProviderError(f"subscription cancel failed: {_reason(exc)}") from exc
-    except PaymentProviderError:
-        if not subscription_has_ended(subscription_id):
-            raise
 
 
 def cancel_subscription_now(subscription_id: str) -> None:

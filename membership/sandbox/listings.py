@@ -74,11 +74,14 @@ def _register(
 CREATED_OPS = {"gt": int.__gt__, "gte": int.__ge__, "lt": int.__lt__, "lte": int.__le__}
 
 
+def created_in(obj: Obj, created: Obj) -> bool:
+    """`created[gte]=...` and its kin, as every list endpoint takes them."""
+    return all(CREATED_OPS[op](obj.get("created", 0), int(v)) for op, v in created.items())
+
+
 def _matches(obj: Obj, params: Obj, filters: tuple[str, ...]) -> bool:
     created = params.get("created")
-    if isinstance(created, dict) and not all(
-        CREATED_OPS[op](obj.get("created", 0), int(value)) for op, value in created.items()
-    ):
+    if isinstance(created, dict) and not created_in(obj, created):
         return False
     for name in filters:
         if name in params and obj.get(name) != params[name]:
@@ -106,10 +109,7 @@ def list_events(store: Store, params: Obj) -> Obj:
     events = list(reversed(store.events))
     created = params.get("created")
     if isinstance(created, dict):
-        ops = {"gt": int.__gt__, "gte": int.__ge__, "lt": int.__lt__, "lte": int.__le__}
-        events = [
-            e for e in events if all(ops[op](e["created"], int(v)) for op, v in created.items())
-        ]
+        events = [e for e in events if created_in(e, created)]
     elif created:
         events = [e for e in events if e["created"] == int(created)]
     kind = params.get("type")
