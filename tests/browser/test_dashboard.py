@@ -116,3 +116,57 @@ def test_every_staff_page_renders_under_the_page_policy(live_server, page):
     # The email's own inline styles apply in its sandboxed frame.
     frame = page.frame_locator("iframe.email-html")
     expect(frame.locator("body")).to_contain_text("42")
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_the_webhook_inbox_names_every_state_readably_on_any_screen(browser, live_server, width):
+    """Processed, failed, not found at Stripe and pending: each labelled, axe-clean, and no
+    wider than a phone. SCREENSHOTS names a directory to keep a picture in."""
+    import os
+    from datetime import UTC, datetime
+
+    from axe_playwright_python.sync_playwright import Axe
+
+    from membership.extensions import db
+    from tests.factories import make_event
+
+    with live_server.app.app_context():
+        admin_email = make_account(StaffRole.ADMIN, email="editor@newsroom.example").email
+        now = datetime.now(UTC)
+        make_event(id="evt_applied", processed_at=now, attempts=1)
+        make_event(id="evt_failing", last_error="APIConnectionError: Stripe did not answer")
+        make_event(
+            id="evt_gone",
+            last_error="InvalidRequestError: No such invoice: 'in_1Deleted'",
+            missing_at_stripe=True,
+            attempts=1,
+        )
+        make_event(id="evt_waiting")
+        db.session.commit()
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(live_server.url + "/staff/login")
+        page.get_by_label("Email").fill(admin_email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.goto(live_server.url + "/staff/webhooks")
+        for label in ("processed", "failed", "not found at Stripe", "pending"):
+            expect(page.locator("table.inbox .state", has_text=label).first).to_be_visible()
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        violations = Axe().run(page).response["violations"]
+        found = [(v["id"], [n["target"] for n in v["nodes"]]) for v in violations]
+        wide = page.evaluate(
+            "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right"
+            " > document.documentElement.clientWidth && !e.closest('.table-scroll'))"
+            ".map(e => e.tagName + '.' + e.className + ':'"
+            " + Math.round(e.getBoundingClientRect().right))"
+        )
+        assert (overflow, found) == (0, []), wide
+        if os.environ.get("SCREENSHOTS"):
+            shot = f"{os.environ['SCREENSHOTS']}/staff-webhooks-{width}.png"
+            page.screenshot(path=shot, full_page=True)
+    finally:
+        context.close()
