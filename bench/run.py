@@ -6,7 +6,7 @@ import argparse
 import time
 from collections.abc import Callable
 
-from bench import checkout, dashboard, web, webhooks
+from bench import checkout, dashboard, importing, web, webhooks
 from bench.db import bench_schema
 from bench.results import Row, table, write
 
@@ -18,6 +18,7 @@ MEASUREMENTS: dict[str, Callable[[str], list[Row]]] = {
     "banner": web.banner_weight,
     "checkout": checkout.creation,
     "webhooks": webhooks.ingestion,
+    "import": importing.run,
 }
 
 

@@ -3,7 +3,9 @@
 `python -m bench.stripe_server --port P --checkouts N --out events.jsonl` pays N checkouts
 (two in three monthly, the rest one-off) in the sandbox, writes every webhook payload it
 would send to `out`, prints "ready", and serves the sandbox's API until killed, so the
-service's handlers can fetch the objects those events name.
+service's handlers can fetch the objects those events name. With `--customers N` instead, it
+holds another tool's history of N customers (bench/history.py) for `flask stripe import`,
+and writes what it made (the tool's donation product among it) to `out` as JSON.
 
 It serves over HTTP/1.1 keep-alive, as Stripe does: Werkzeug's development server closes
 every connection, which would charge each API call a new TCP connection (and the server a
@@ -20,6 +22,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from bench import history
 from membership.sandbox import Sandbox
 from membership.sandbox.ratelimit import RateLimit
 
@@ -74,9 +77,15 @@ def checkout_params(n: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--checkouts", type=int, required=True)
+    parser.add_argument("--checkouts", type=int, default=0)
+    parser.add_argument("--customers", type=int, default=0)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
+    if args.customers:
+        sandbox = Sandbox()
+        args.out.write_text(json.dumps(history.make(sandbox, args.customers)))
+        StandIn(with_latency(sandbox), args.port).run()
+        return
     payloads: list[bytes] = []
 
     def capture(payload: bytes, headers: dict[str, str]) -> int:

@@ -140,7 +140,9 @@ def set_latency(port: int, milliseconds: float) -> None:
     stand_in_control(port, "/__latency", str(milliseconds))
 
 
-def stand_in(out: Path) -> tuple[subprocess.Popen[str], int]:
+def stand_in(out: Path, *made: str) -> tuple[subprocess.Popen[str], int]:
+    """The stand-in in its own process (bench/stripe_server.py), holding what `made` asks for:
+    the peak's checkouts unless told otherwise."""
     port = free_port()
     process = subprocess.Popen(
         [
@@ -149,8 +151,7 @@ def stand_in(out: Path) -> tuple[subprocess.Popen[str], int]:
             "bench.stripe_server",
             "--port",
             str(port),
-            "--checkouts",
-            str(CHECKOUTS),
+            *(made or ("--checkouts", str(CHECKOUTS))),
             "--out",
             str(out),
         ],

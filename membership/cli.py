@@ -103,17 +103,16 @@ def stripe_import(since: Any, dry_run: bool, rate: float) -> None:
 
     from membership import importer
 
-    counted = {"objects": 0}
-    started = time.monotonic()
-    shows = sys.stderr.isatty()
+    shows = sys.stderr.isatty()  # a terminal sees progress; a log or a pipe only the result
+    estimate = importer.Progress()
+    last = {"at": 0.0, "width": 0.0}
 
-    def progress(kind: str) -> None:
-        counted["objects"] += 1
-        if shows and counted["objects"] % 100 == 0:
-            rate_now = counted["objects"] / max(time.monotonic() - started, 1e-6)
-            click.echo(
-                f"\r{kind}: {counted['objects']} objects read, {rate_now:.0f}/s", nl=False, err=True
-            )
+    def progress(kind: str, obj: importer.Obj, tally: importer.Tally) -> None:
+        new_list = kind != estimate.kind
+        text = estimate.line(kind, obj, tally)
+        if shows and (new_list or time.monotonic() - last["at"] >= 0.2):
+            click.echo("\r" + text.ljust(int(last["width"])), nl=False, err=True)
+            last.update(at=time.monotonic(), width=len(text))
 
     try:
         tally = importer.run(since.replace(tzinfo=UTC) if since else None, dry_run, rate, progress)

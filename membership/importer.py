@@ -1,12 +1,14 @@
 """`flask stripe import`: adopt a Stripe account's history, read through Stripe's list endpoints
 and written by the webhook handlers' own apply functions (one path for "apply this object").
 
-Order: subscriptions (with their customer), then the invoices they paid, then one-off payment
-intents (those no invoice paid), then refunds and disputes. Each object is applied in its own
-transaction under the webhooks' rules: what is not a gift is left out (webhooks/gifts.py), a
-subscription's state is written with the time it was read, so a webhook applied meanwhile is
-never moved back, and a gift is found by its Stripe ids before one is made, so a second run
-(or a run after an interruption) changes nothing. Imported history sends no email.
+Order: invoice payments (which payment intent paid which invoice) and, when products are
+listed, Checkout Sessions (which product a payment bought); then payment intents (one-offs
+recorded, an invoice's kept for it), subscriptions (with their customer), the invoices they
+paid, refunds and disputes. Every object is read once, in pages of 100. A page's writes go in
+one transaction under the webhooks' rules: what is not a gift is left out (webhooks/gifts.py),
+a subscription's state is dated when its page was read, so a webhook's newer event is never
+moved back, and a gift is found by its Stripe ids before one is made, so a second run (or a
+run after an interruption) changes nothing. Imported history sends no email.
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import stripe
 from flask import current_app
@@ -51,6 +53,10 @@ class Tally:
     left_out: Counter[tuple[str, str]] = field(default_factory=Counter)
     calls: int = 0
     paths: Counter[str] = field(default_factory=Counter)  # each call's path, without its query
+    list_calls: int = 0  # pages asked for (a retried one too)
+    listed: int = 0  # objects the lists gave
+    seen: set[str] = field(default_factory=set)  # their ids: one listed twice is a re-read
+    read_twice: int = 0
     # Ids of what this run imports or found here (subscriptions, invoices, payment intents),
     # and which invoice each invoice-paid payment intent belongs to: a dry run writes nothing,
     # so its later steps ask these instead of the database.
@@ -59,6 +65,12 @@ class Tally:
     products_of: dict[str, list[str | None]] = field(default_factory=dict)  # by payment intent
     # The payment intents invoices paid, as listed (trimmed): their invoice records them.
     intents: dict[str, Obj] = field(default_factory=dict)
+    # When the page being applied was asked for, less CLOCK_MARGIN: what it holds is Stripe's
+    # state as of then or later, so a webhook's event made after it is newer and wins.
+    read_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    oldest: int | None = None  # the first invoice payment's or checkout's `created`, or --since
+    # Writes planned and not yet made, by kind: a write answers why it was left out, if it was.
+    pending: list[tuple[str, Callable[[], str | None]]] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         kinds = sorted({*self.imported, *self.unchanged, *(k for k, _ in self.left_out)})
@@ -70,8 +82,18 @@ class Tally:
             for (left_kind, why), count in sorted(self.left_out.items()):
                 if left_kind == kind:
                     out.append(f"  left out: {count} {why}")
-        out.append(f"Stripe API calls: {self.calls}")
+        per_100 = 100 * self.calls / self.listed if self.listed else 0.0
+        out.append(
+            f"Stripe API calls: {self.calls} for {self.listed} objects listed "
+            f"({per_100:.2f} per 100); objects read twice: {self.rereads}"
+        )
         return out
+
+    @property
+    def rereads(self) -> int:
+        """Objects listed twice, and every call that was not a list (a retrieve reads again
+        what a list gave: the import has nothing else to read)."""
+        return self.read_twice + self.calls - self.list_calls
 
 
 class Meter:
@@ -87,7 +109,10 @@ class Meter:
 
     def __call__(self, response: Any, *args: Any, **kwargs: Any) -> Any:
         self.tally.calls += 1
-        self.tally.paths[urlsplit(response.request.url).path] += 1
+        url = urlsplit(response.request.url)
+        self.tally.paths[url.path] += 1
+        if "limit" in parse_qs(url.query):  # a page of a list; a retrieve has no limit
+            self.tally.list_calls += 1
         now = time.monotonic()
         self.next_at = max(self.next_at + self.interval, now)
         if self.next_at > now:
@@ -95,6 +120,10 @@ class Meter:
         return response
 
 
+# Stripe's `created` is in whole seconds and its clock is not ours: an event made in the
+# second a page was read, or just before, may hold a change the page does not. Such events
+# win over the page (and their successors over them, by the webhooks' own ordering).
+CLOCK_MARGIN = timedelta(seconds=2)
 PATIENCE = 6  # waits of 1, 2, 4 ... 32 s after a 429 before the run stops
 
 
@@ -113,13 +142,19 @@ class ImportStopped(RuntimeError):
     """The run stopped; what it wrote stays, and a second run goes on from there."""
 
 
-def listed(path: str, params: dict[str, Any], patience: int) -> Iterator[Obj]:
+def listed(path: str, params: dict[str, Any], patience: int, tally: Tally) -> Iterator[Obj]:
     """Every object of a list endpoint, a page of 100 at a time."""
     after: str | None = None
     while True:
         page_params = {**params, "limit": PAGE, **({"starting_after": after} if after else {})}
+        tally.read_at = datetime.now(UTC) - CLOCK_MARGIN
         page: Obj = with_backoff(partial(read_page, path, page_params), patience)
-        yield from page["data"]
+        for obj in page["data"]:
+            tally.listed += 1
+            if obj["id"] in tally.seen:
+                tally.read_twice += 1
+            tally.seen.add(obj["id"])
+            yield obj
         if not page.get("has_more") or not page["data"]:
             return
         after = page["data"][-1]["id"]
@@ -134,13 +169,16 @@ def run(
     since: datetime | None = None,
     dry_run: bool = False,
     rate: float = DEFAULT_RATE,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[str, Obj, Tally], None] | None = None,
     patience: int = PATIENCE,
 ) -> Tally:
-    tally = Tally()
+    tally = Tally(oldest=int(since.timestamp()) if since else None)
     created = {"created": {"gte": int(since.timestamp())}} if since else {}
+    shown = progress or (lambda _kind, _obj, _tally: None)
     with outbox.silenced(), stripe_api.metered(Meter(rate, tally)):
-        for paid in listed("invoice_payments", created, patience):
+        for paid in listed("invoice_payments", created, patience, tally):
+            shown("invoice payments", paid, tally)
+            earliest(tally, paid)
             intent = object_id((paid.get("payment") or {}).get("payment_intent"))
             if intent:
                 tally.invoice_of[intent] = object_id(paid["invoice"]) or ""
@@ -149,7 +187,9 @@ def run(
             # A payment intent names no product: its Checkout Session's line items do
             # (Payment Links make sessions too), read a page of 100 at a time with them.
             params = {"status": "complete", "expand": ["data.line_items"], **created}
-            for made in listed("checkout/sessions", params, patience):
+            for made in listed("checkout/sessions", params, patience, tally):
+                shown("checkouts", made, tally)
+                earliest(tally, made)
                 lines = (made.get("line_items") or {}).get("data") or []
                 products = [object_id((line.get("price") or {}).get("product")) for line in lines]
                 if made.get("payment_intent"):
@@ -174,13 +214,67 @@ def run(
             ("disputes", "disputes", {}, dispute),
         ]
         for kind, path, params, apply in steps:
-            for obj in listed(path, {**params, **created}, patience):
-                with_backoff(partial(apply, obj, tally, dry_run), patience)
-                if dry_run:
-                    db.session.rollback()
-                if progress is not None:
-                    progress(kind)
+            try:
+                for obj in listed(path, {**params, **created}, patience, tally):
+                    with_backoff(partial(apply, obj, tally, dry_run), patience)
+                    if dry_run:
+                        db.session.rollback()
+                    elif len(tally.pending) >= PAGE:
+                        write_pending(tally, patience)
+                    shown(kind, obj, tally)
+            except (ImportStopped, stripe.StripeError):
+                write_pending(tally, patience)  # what was read before the stop is written
+                raise
+            write_pending(tally, patience)  # a step's writes are there for the next to find
     return tally
+
+
+def earliest(tally: Tally, obj: Obj) -> None:
+    if obj.get("created") and (tally.oldest is None or obj["created"] < tally.oldest):
+        tally.oldest = obj["created"]
+
+
+class Progress:
+    """The terminal's line while a run goes: for the list being read, how many objects so far,
+    how fast, how far back in time, and about how long it has left.
+
+    Stripe's lists say nothing of their size (no total and no count on any list endpoint),
+    but they come newest first: the share of the account's span of time a list has come back
+    through is about the share of it read, as gifts come in over the years. The span starts at
+    the first invoice payment or checkout (read first) or at --since; a list that goes back
+    further than that (a one-off before the first subscription) gets no estimate until done."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.kind = ""
+        self.count = 0
+        self.started = 0.0
+        self.newest = 0
+
+    def line(self, kind: str, obj: Obj, tally: Tally) -> str:
+        now, created = self.clock(), int(obj.get("created") or 0)
+        if kind != self.kind:
+            self.kind, self.count, self.started, self.newest = kind, 0, now, created
+        self.count += 1
+        spent = now - self.started
+        text = f"{kind}: {self.count:,} read"
+        if spent > 0:
+            text += f", {self.count / spent:,.0f}/s"
+        if created:
+            text += f", back to {datetime.fromtimestamp(created, UTC):%Y-%m-%d}"
+        oldest, covered = tally.oldest, self.newest - created
+        if oldest is not None and covered > 0 and created >= oldest and spent > 0:
+            left = spent * (created - oldest) / covered
+            text += f", about {duration(left)} left in this list"
+        return text
+
+
+def duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{max(seconds, 1):.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def recurring_id(subscription_id: str) -> int | None:
@@ -193,7 +287,7 @@ def recurring_id(subscription_id: str) -> int | None:
 
 def subscription(sub: Obj, tally: Tally, dry: bool) -> None:
     kind = "subscriptions"
-    read_at = datetime.now(UTC)
+    read_at = tally.read_at
     try:
         gifts.check_subscription(sub)
     except gifts.NotAGift:
@@ -203,11 +297,11 @@ def subscription(sub: Obj, tally: Tally, dry: bool) -> None:
     if recurring_id(sub["id"]) is not None:
         tally.unchanged[kind] += 1
         if not dry:  # as Stripe has it now, unless a webhook applied something newer
-            applied(lambda: sync_subscription(sub["id"], read_at, sub=sub))
+            applied(kind, lambda: sync_subscription(sub["id"], read_at, sub=sub), tally)
         return
     tally.imported[kind] += 1
     if not dry:
-        applied(lambda: imported_recurring(sub, read_at))
+        applied(kind, lambda: imported_recurring(sub, read_at), tally)
 
 
 def imported_recurring(sub: Obj, read_at: datetime) -> None:
@@ -241,7 +335,7 @@ def invoice(inv: Obj, tally: Tally, dry: bool) -> None:
         return
     tally.imported[kind] += 1
     if not dry:
-        applied(lambda: imported_invoice(inv, subscription_id, tally))
+        applied(kind, lambda: imported_invoice(inv, subscription_id, tally), tally)
 
 
 def imported_invoice(inv: Obj, subscription_id: str, tally: Tally) -> None:
@@ -271,7 +365,7 @@ def one_off(intent: Obj, tally: Tally, dry: bool, invoiced: set[str]) -> None:
         return
     tally.imported[kind] += 1
     if not dry:
-        applied(lambda: imported_one_off(intent))
+        applied(kind, lambda: imported_one_off(intent), tally)
 
 
 def trimmed(intent: Obj) -> Obj:
@@ -321,22 +415,50 @@ def reverse(kind: str, obj: Obj, tally: Tally, dry: bool, apply: Callable[[], An
     if not ours and payments.find_donation(intent or None) is None:
         tally.left_out[(kind, "of payments that are not gifts")] += 1
         return
-    if dry:
-        tally.imported[kind] += 1
-        return
-    try:
-        applied(apply)
-    except (NotYetKnown, gifts.NotAGift):
-        tally.left_out[(kind, "of payments that are not gifts")] += 1
-        return
     tally.imported[kind] += 1
+    if not dry:
+        applied(kind, partial(reversal, apply), tally)
 
 
-def applied(write: Callable[[], Any]) -> None:
-    """One object, one transaction: an interruption keeps what was written before it."""
+def reversal(apply: Callable[[], Any]) -> str | None:
     try:
-        write()
+        apply()
+    except (NotYetKnown, gifts.NotAGift):
+        return "of payments that are not gifts"
+    return None
+
+
+def applied(kind: str, write: Callable[[], Any], tally: Tally) -> None:
+    """A write for the batch: a page's writes go in one transaction (write_pending)."""
+    tally.pending.append((kind, write))
+
+
+def write_pending(tally: Tally, patience: int) -> None:
+    """The planned writes, up to a page of them, in one transaction: one commit (and one
+    refresh of the members' giving) for a hundred objects. If any of them fails, the batch is
+    rolled back and written again an object a transaction, so the one that fails stops the
+    run with every object before it kept, and a second run starts after them."""
+    writes, tally.pending = tally.pending, []
+    if not writes:
+        return
+    try:
+        outcomes = [write() for _kind, write in writes]
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        outcomes = [with_backoff(partial(alone, write), patience) for _kind, write in writes]
+    for (kind, _write), reason in zip(writes, outcomes, strict=True):
+        if isinstance(reason, str):
+            tally.imported[kind] -= 1
+            tally.left_out[(kind, reason)] += 1
+
+
+def alone(write: Callable[[], Any]) -> Any:
+    """One object, one transaction."""
+    try:
+        outcome = write()
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
+    return outcome

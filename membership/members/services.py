@@ -281,6 +281,10 @@ def status_for(gifts: Gifts, active_until: datetime | None, now: datetime) -> Me
         return MemberStatus.ACTIVE
     if statuses & AT_RISK:
         return MemberStatus.PAST_DUE
+    if SubscriptionStatus.PAUSED in statuses:
+        # A trial that ended without a way to pay (Stripe's trial end behaviour "pause"): not
+        # giving now, not cancelled either; resuming it makes the member active again.
+        return MemberStatus.LAPSED
     if statuses & ENDED:
         return MemberStatus.CANCELED
     if active_until is not None:

@@ -56,15 +56,6 @@ def debit(store: Store, intent: Obj, pm: Obj) -> Obj:
     return ch
 
 
-def due(store: Store) -> list[tuple[int, str, str, Obj]]:
-    """The debits waiting for their bank's answer, as the clock's due actions."""
-    return [
-        (intent["_settles_at"], intent["id"], "settle", intent)
-        for intent in store.all("payment_intent")
-        if intent["status"] == "processing" and intent.get("_settles_at")
-    ]
-
-
 def settle(store: Store, intent: Obj) -> None:
     """The bank's answer: the money arrives (or not), then the Checkout Session hears of it."""
     ch = store.get(intent["latest_charge"], "charge")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import heapq
+import itertools
 from typing import Any
 
 from membership.sandbox import bank_debits, cards, objects, schedules
@@ -14,7 +16,7 @@ from membership.sandbox.store import DAY, Obj, Store
 # Days after the first failed renewal when payment is retried; after the last, the
 # subscription is canceled (Stripe's "cancel the subscription" dunning setting).
 RETRY_DAYS = (3, 5, 7)
-LIVE = ("active", "past_due")
+LIVE = ("active", "past_due", "trialing")
 UPDATABLE = {
     "items",
     "pause_collection",
@@ -26,10 +28,38 @@ UPDATABLE = {
 UPDATABLE |= {"default_payment_method", "proration_behavior", "expand", "payment_behavior"}
 
 
-def start_subscription(store: Store, customer: Obj, price: Obj, pm: Obj, metadata: Obj) -> Obj:
-    sub = store.add(bo.subscription(store, customer["id"], price, pm["id"], metadata))
+def start_subscription(
+    store: Store, customer: Obj, price: Obj, pm: Obj, metadata: Obj, trial_days: int = 0
+) -> Obj:
+    """The subscription and its first invoice, paid now; with a trial, the subscription is
+    `trialing` until the trial ends, its period is the trial, and the first invoice is for 0,
+    paid with no charge; the first paid period starts when the trial ends ("An immediate
+    invoice is still created, but for $0 ... A new billing cycle also begins for the customer
+    when the trial ends": https://docs.stripe.com/billing/subscriptions/trials)."""
+    sub = bo.subscription(store, customer["id"], price, pm["id"], metadata)
+    if trial_days:
+        trial_end = store.now + trial_days * DAY
+        sub.update(status="trialing", trial_start=store.now, trial_end=trial_end)
+        sub["items"]["data"][0]["current_period_end"] = trial_end
+    store.add(sub)
     store.emit("customer.subscription.created", sub)
     invoice = new_invoice(store, sub, customer, "subscription_create")
+    if trial_days:
+        for line in invoice["lines"]["data"]:
+            line["amount"] = 0
+        transitions = invoice["status_transitions"] | {"paid_at": store.now}
+        invoice.update(
+            amount_due=0,
+            amount_remaining=0,
+            subtotal=0,
+            subtotal_excluding_tax=0,
+            total=0,
+            total_excluding_tax=0,
+            status="paid",
+            status_transitions=transitions,
+        )
+        store.emit("invoice.paid", invoice)
+        return sub
     pay_invoice(store, invoice)
     return sub
 
@@ -86,7 +116,7 @@ def pay_invoice(store: Store, invoice: Obj) -> bool:
         )
         store.emit("invoice.paid", invoice)
         store.emit("invoice.payment_succeeded", invoice)
-        if sub["status"] == "past_due":
+        if sub["status"] in ("past_due", "trialing"):
             store.update(sub, {"status": "active"}, "customer.subscription.updated")
         return True
     payment.update(
@@ -101,7 +131,7 @@ def pay_invoice(store: Store, invoice: Obj) -> bool:
     store.emit("invoice.payment_failed", invoice)
     if next_at is None:
         cancel(store, sub, {"reason": "payment_failed"})
-    elif sub["status"] == "active":
+    elif sub["status"] in ("active", "trialing"):
         store.update(sub, {"status": "past_due"}, "customer.subscription.updated")
     return False
 
@@ -253,44 +283,93 @@ def cancel(store: Store, sub: Obj, details: Obj) -> Obj:
 
 
 def advance(store: Store, to: int) -> None:
-    """Move the clock to `to`, running everything that falls due on the way, in time order."""
+    """Move the clock to `to`, running everything that falls due on the way, in time order.
+
+    The due actions are looked up once and kept in a heap; after each one, what it touched
+    (its subscription, the objects it made) is looked at again, and an action that no longer
+    holds when its turn comes is passed over. A last look over everything finds anything due
+    that was not foreseen, so a long advance over a large account costs a heap, not a scan of
+    every object per renewal."""
     while True:
-        due = [action for action in _due_actions(store) if action[0] <= to]
-        if not due:
+        heap = [action for action in _due_actions(store) if action[0] <= to]
+        if not heap:
             break
-        when, _, kind, obj = min(due)
-        store.now = max(store.now, when)
-        if kind == "renew":
-            renew(store, obj)
-        elif kind == "phase":
-            schedules.start_next_phase(store, obj, renew)
-        elif kind == "release":
-            schedules.end(store, obj, renew)
-        elif kind == "retry":
-            pay_invoice(store, obj)
-        elif kind == "settle":
-            bank_debits.settle(store, obj)
-        else:
-            store.update(obj, {"status": "expired"})
-            store.emit("checkout.session.expired", obj)
+        heapq.heapify(heap)
+        while heap:
+            when, oid, kind = heapq.heappop(heap)
+            obj = store.objects.get(oid)
+            if obj is None or _action_of(store, obj) != (when, oid, kind):
+                continue  # done already, or changed since it was foreseen
+            store.now = max(store.now, when)
+            store.touch(oid)
+            known = len(store.objects)
+            _run(store, kind, obj)
+            for touched in _touched(store, obj, len(store.objects) - known):
+                action = _action_of(store, touched)
+                if action is not None and action[0] <= to:
+                    heapq.heappush(heap, action)
     store.now = max(store.now, to)
 
 
-def _due_actions(store: Store) -> list[tuple[int, str, str, Obj]]:
+def _run(store: Store, kind: str, obj: Obj) -> None:
+    if kind == "renew":
+        renew(store, obj)
+    elif kind == "phase":
+        schedules.start_next_phase(store, obj, renew)
+    elif kind == "release":
+        schedules.end(store, obj, renew)
+    elif kind == "retry":
+        pay_invoice(store, obj)
+    elif kind == "settle":
+        bank_debits.settle(store, obj)
+    else:
+        store.update(obj, {"status": "expired"})
+        store.emit("checkout.session.expired", obj)
+
+
+def _touched(store: Store, obj: Obj, added: int) -> list[Obj]:
+    """What an action may have given a new due action: the object, its subscription and its
+    schedule, and every object it made (the newest in the store)."""
+    found = [obj, *itertools.islice(reversed(store.objects.values()), added)]
+    related = []
+    for item in found:
+        parent = (item.get("parent") or {}).get("subscription_details") or {}
+        for oid in (item.get("subscription"), parent.get("subscription"), item.get("schedule")):
+            if isinstance(oid, str) and oid in store.objects:
+                related.append(store.objects[oid])
+    return [item for item in (*found, *related) if item["object"] != "event"]
+
+
+def _action_of(store: Store, obj: Obj) -> tuple[int, str, str] | None:
+    """The one action the clock has for an object now, if any (as `_due_actions` finds it)."""
+    kind = obj["object"]
+    if kind == "subscription_schedule":
+        sub = store.objects.get(obj.get("subscription") or "")
+        return _action_of(store, sub) if sub is not None else None
+    if kind == "subscription":
+        if obj["status"] not in LIVE:
+            return None
+        period_end = obj["items"]["data"][0]["current_period_end"]
+        change = schedules.next_change(store, obj)
+        if change is not None and change[0] <= period_end:
+            return change[0], change[2]["id"], change[1]
+        return period_end, obj["id"], "renew"
+    if kind == "invoice" and obj["status"] == "open" and obj["next_payment_attempt"]:
+        return obj["next_payment_attempt"], obj["id"], "retry"
+    if kind == "checkout.session" and obj["status"] == "open":
+        return obj["expires_at"], obj["id"], "expire"
+    if kind == "payment_intent" and obj["status"] == "processing" and obj.get("_settles_at"):
+        return obj["_settles_at"], obj["id"], "settle"
+    return None
+
+
+def _due_actions(store: Store) -> list[tuple[int, str, str]]:
+    """Every action the clock has, at what time. A subscription's is its renewal, unless its
+    schedule's change comes first (that change renews the subscription itself)."""
     actions = []
-    for sub in store.all("subscription"):
-        if sub["status"] in LIVE:
-            period_end = sub["items"]["data"][0]["current_period_end"]
-            change = schedules.next_change(store, sub)
-            if change is not None and change[0] <= period_end:
-                # The schedule's change comes first and renews the subscription itself.
-                actions.append((change[0], change[2]["id"], change[1], change[2]))
-            else:
-                actions.append((period_end, sub["id"], "renew", sub))
-    for invoice in store.all("invoice"):
-        if invoice["status"] == "open" and invoice["next_payment_attempt"]:
-            actions.append((invoice["next_payment_attempt"], invoice["id"], "retry", invoice))
-    for session in store.all("checkout.session"):
-        if session["status"] == "open":
-            actions.append((session["expires_at"], session["id"], "expire", session))
-    return actions + bank_debits.due(store)
+    for kind in ("subscription", "invoice", "checkout.session", "payment_intent"):
+        for obj in store.all(kind):
+            action = _action_of(store, obj)
+            if action is not None:
+                actions.append(action)
+    return actions

@@ -106,6 +106,7 @@ class Disk:
             store.next_seq = int(meta["next_seq"])
         self.saved_meta = meta
         self.version = version
+        store.loaded += 1  # other processes' writes: every type's list order is read again
         self.opened = True
 
     def commit(self) -> None:

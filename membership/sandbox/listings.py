@@ -5,7 +5,7 @@ from __future__ import annotations
 from stripe import params as p
 
 from membership.sandbox.api import paginate, route
-from membership.sandbox.store import Obj, Store
+from membership.sandbox.store import Obj, Store, list_object
 
 # url segment -> (object name, retrieve params, list params, list filters that match a field)
 READABLE: dict[str, tuple[str, type, type | None, tuple[str, ...]]] = {
@@ -61,14 +61,37 @@ def _register(
         return store.get(object_id, object_name)
 
     def list_all(store: Store, params: Obj) -> Obj:
-        found = [o for o in store.all(object_name) if _matches(o, params, filters)]
-        return paginate(found, params, f"/v1/{segment}")
+        return page_of(store, object_name, params, filters, f"/v1/{segment}")
 
     retrieve_one.__name__ = f"retrieve_{object_name}"
     list_all.__name__ = f"list_{segment}"
     route("GET", f"/{segment}/<object_id>", retrieve)(retrieve_one)
     if listing is not None:
         route("GET", f"/{segment}", listing)(list_all)
+
+
+def page_of(store: Store, object_name: str, params: Obj, filters: tuple[str, ...], url: str) -> Obj:
+    """One page of a list, read from the cursor on: `limit` objects that match (and one more to
+    know whether there are more), so paging through a large account costs a page a call."""
+    ordered, place = store.listing(object_name)
+    limit = min(max(int(params.get("limit", 10)), 1), 100)
+    before = params.get("ending_before")
+    if before in place and not params.get("starting_after"):
+        found = []
+        for n in range(place[before] - 1, -1, -1):
+            if _matches(obj := ordered[n], params, filters):
+                found.append(obj)
+                if len(found) > limit:
+                    break
+        return list_object(url, found[:limit][::-1], has_more=len(found) > limit)
+    start = place[params["starting_after"]] + 1 if params.get("starting_after") in place else 0
+    found = []
+    for n in range(start, len(ordered)):
+        if _matches(obj := ordered[n], params, filters):
+            found.append(obj)
+            if len(found) > limit:
+                break
+    return list_object(url, found[:limit], has_more=len(found) > limit)
 
 
 CREATED_OPS = {"gt": int.__gt__, "gte": int.__ge__, "lt": int.__lt__, "lte": int.__le__}

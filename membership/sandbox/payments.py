@@ -45,7 +45,8 @@ def complete_checkout(
         )
         price = session["_line_items"][0]["price"]
         metadata = session.get("_subscription_metadata") or {}
-        sub = billing.start_subscription(store, customer, price, pm, metadata)
+        trial = int(session.get("_trial_days") or 0)
+        sub = billing.start_subscription(store, customer, price, pm, metadata, trial)
         session.update(subscription=sub["id"], invoice=sub["latest_invoice"])
     else:
         intent = store.add(

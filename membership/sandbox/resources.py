@@ -126,6 +126,7 @@ def create_checkout_session(store: Store, params: Obj) -> Obj:
         _payment_intent_metadata=intent_data.get("metadata"),
         _description=intent_data.get("description"),
         _subscription_metadata=(params.get("subscription_data") or {}).get("metadata"),
+        _trial_days=(params.get("subscription_data") or {}).get("trial_period_days"),
     )
     return store.add(session)
 

@@ -56,6 +56,12 @@ class Store:
         # Answers to requests made with an Idempotency-Key: key -> (request, status, body).
         self.idempotency: dict[str, tuple[list[str], int, Obj]] = {}
         self.next_seq = 0  # creation order, which breaks ties in `created` when listing
+        # Each type's objects in list order, kept until an object of that type is added or
+        # replaced (`changes`), or a file brings other processes' writes (`loaded`): a list
+        # endpoint pages through 100 at a time and must not sort the whole account per page.
+        self.changes: dict[str, int] = {}
+        self.loaded = 0
+        self._listings: dict[str, tuple[tuple[int, int], list[Obj], dict[str, int]]] = {}
         self.public_url = ""  # where browsers reach /sandbox/... pages; "" means this host
         self.request: Obj = {"id": None, "idempotency_key": None}
         self.disk: Disk | None = None
@@ -76,6 +82,7 @@ class Store:
             obj.setdefault("_seq", self.next_seq)
             self.next_seq += 1
         self.objects[obj["id"]] = obj
+        self.changes[obj["object"]] = self.changes.get(obj["object"], 0) + 1
         self.touch(obj["id"])
         return obj
 
@@ -87,11 +94,23 @@ class Store:
         return obj
 
     def all(self, object_name: str) -> list[Obj]:
-        """Objects of one type, newest first as Stripe lists them."""
-        found = [o for o in self.objects.values() if o["object"] == object_name]
+        """Objects of one type, newest first as Stripe lists them, handed out for change."""
+        found, _ = self.listing(object_name)
         for obj in found:
             self.touch(obj["id"])
-        return sorted(found, key=lambda o: (o.get("created", 0), o.get("_seq", 0)), reverse=True)
+        return list(found)
+
+    def listing(self, object_name: str) -> tuple[list[Obj], dict[str, int]]:
+        """Objects of one type, newest first, and each one's place in that order: to read,
+        not to change (nothing is noted for writing back)."""
+        stamp = (self.changes.get(object_name, 0), self.loaded)
+        cached = self._listings.get(object_name)
+        if cached is None or cached[0] != stamp:
+            found = [o for o in self.objects.values() if o["object"] == object_name]
+            found.sort(key=lambda o: (o.get("created", 0), o.get("_seq", 0)), reverse=True)
+            cached = (stamp, found, {o["id"]: n for n, o in enumerate(found)})
+            self._listings[object_name] = cached
+        return cached[1], cached[2]
 
     def touch(self, object_id: str) -> None:
         """Note an object handed out for change: the transaction writes it back if it changed."""

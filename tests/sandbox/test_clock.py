@@ -97,3 +97,35 @@ def test_dispute_created_and_closed(sandbox, open_session, stripe_client, inbox)
     sandbox.close_dispute(dispute["id"], won=False)
     assert inbox.types()[-2:] == ["charge.dispute.created", "charge.dispute.closed"]
     assert stripe_client.v1.disputes.retrieve(dispute["id"]).status == "lost"
+
+
+def test_a_trial_is_trialing_with_an_invoice_for_nothing_until_its_first_paid_period(
+    sandbox, open_session, stripe_client
+):
+    """Stripe: "An immediate invoice is still created, but for $0"; when the trial ends an
+    invoice is made and charged, and a new billing cycle begins."""
+    session = sandbox.pay(
+        open_session("subscription", subscription_data={"trial_period_days": 14}).id
+    )
+    sub = stripe_client.v1.subscriptions.retrieve(session["subscription"])
+    assert sub.status == "trialing" and sub.trial_end == sub.trial_start + 14 * DAY
+    assert sub["items"].data[0].current_period_end == sub.trial_end
+    first = stripe_client.v1.invoices.retrieve(sub.latest_invoice)
+    assert (first.status, first.amount_due, first.amount_paid, first.total) == ("paid", 0, 0, 0)
+    assert stripe_client.v1.payment_intents.list().data == []  # nothing was charged
+    sandbox.advance_to(sub.trial_end)
+    after = stripe_client.v1.subscriptions.retrieve(sub.id)
+    assert after.status == "active"
+    assert after["items"].data[0].current_period_start == sub.trial_end
+    renewal = stripe_client.v1.invoices.retrieve(after.latest_invoice)
+    assert renewal.status == "paid" and renewal.amount_paid == renewal.amount_due > 0
+
+
+def test_a_trial_whose_first_charge_fails_goes_past_due(sandbox, open_session, stripe_client):
+    session = sandbox.pay(
+        open_session("subscription", subscription_data={"trial_period_days": 7}).id
+    )
+    sandbox.set_card(session["customer"], "4000000000000002")
+    sub = stripe_client.v1.subscriptions.retrieve(session["subscription"])
+    sandbox.advance_to(sub.trial_end)
+    assert stripe_client.v1.subscriptions.retrieve(sub.id).status == "past_due"

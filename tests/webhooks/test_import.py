@@ -3,6 +3,7 @@ through Stripe's lists and the webhook handlers' own apply functions."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -21,8 +22,16 @@ from tests.webhooks.conftest import rows, snapshot
 pytestmark = pytest.mark.usefixtures("app_context")
 
 
-def foreign(mode: str, name: str, amount: int, interval: str = "month") -> Any:
-    """A Checkout Session another tool opened: no metadata of ours."""
+def foreign(
+    mode: str,
+    name: str,
+    amount: int,
+    interval: str = "month",
+    trial_days: int = 0,
+    metadata: dict[str, str] | None = None,
+) -> Any:
+    """A Checkout Session another tool opened: no metadata of ours (`metadata`: the tool's
+    own, on the subscription or the payment)."""
     price: dict[str, Any] = {
         "currency": "usd",
         "unit_amount": amount,
@@ -30,11 +39,17 @@ def foreign(mode: str, name: str, amount: int, interval: str = "month") -> Any:
     }
     if mode == "subscription":
         price["recurring"] = {"interval": interval}
-    params = {
+    params: dict[str, Any] = {
         "mode": mode,
         "success_url": "https://old-tool.example/thanks",
         "line_items": [{"quantity": 1, "price_data": price}],
     }
+    if trial_days:
+        params["subscription_data"] = {"trial_period_days": trial_days}
+    if metadata and mode == "subscription":
+        params["subscription_data"] = {**params.get("subscription_data", {}), "metadata": metadata}
+    elif metadata:
+        params["payment_intent_data"] = {"metadata": metadata}
     return stripe_api.client().v1.checkout.sessions.create(params=params)
 
 
@@ -69,6 +84,7 @@ def test_a_dedicated_accounts_history_is_imported_once_and_tells_no_one(app, san
     print(result.output)
     assert "subscriptions: 3 imported" in result.output
     assert "Stripe API calls:" in result.output
+    assert "\r" not in result.output and " read, " not in result.output  # no terminal: quiet
 
     by_email = {m.email: m for m in rows(Member)}
     assert sorted(by_email) == ["a@example.org", "b@example.org", "c@example.org", "d@example.org"]
@@ -230,27 +246,95 @@ def test_edges_past_due_a_deleted_customer_and_a_zero_decimal_currency(app, sand
     ]
 
 
-def test_after_the_import_the_overview_equals_what_the_stand_in_holds(app, sandbox, runner):
-    """Gross and number of gifts per currency, live recurring gifts, MRR and ARR, and the
-    people giving monthly or yearly: computed here straight from the stand-in's objects."""
-    from datetime import date
+def expected_people(store: Any, now: datetime) -> dict[str, tuple[str, str | None]]:
+    """Each person's member status and tier, straight from the stand-in's objects: their
+    customers by email (one person, however many customers), subscriptions and one-off charges,
+    under the rules the README states (a live recurring gift or a one-off within
+    ONE_OFF_ACTIVE_MONTHS is active; failing payments past due; a paused trial lapsed; ended
+    gifts cancelled; an old one-off lapsed; tiers by the year's giving)."""
+    from flask import current_app
 
+    from membership.members.services import add_months, tier_for, tier_units
+
+    email_of = {c["id"]: (c.get("email") or "").lower() for c in store.all("customer")}
+    invoiced = {p["payment"]["payment_intent"] for p in store.all("invoice_payment")}
+    lost = {d["charge"] for d in store.all("dispute") if d["status"] == "lost"}
+    subs: dict[str, list[Any]] = {}
+    for sub in store.all("subscription"):
+        subs.setdefault(email_of[sub["customer"]], []).append(sub)
+    one_offs: dict[str, list[Any]] = {}
+    givers = set(subs)  # a gift refunded or lost in a dispute still makes its giver a member
+    for charge in store.all("charge"):
+        if charge["payment_intent"] in invoiced or not charge["paid"]:
+            continue
+        email = (charge["billing_details"].get("email") or "").lower()
+        givers.add(email)
+        if charge["amount_refunded"] < charge["amount"] and charge["id"] not in lost:
+            one_offs.setdefault(email, []).append(charge)
+    people = {}
+    for email in givers:
+        statuses = {s["status"] for s in subs.get(email, [])}
+        paid = [datetime.fromtimestamp(c["created"], UTC) for c in one_offs.get(email, [])]
+        months = current_app.config["ONE_OFF_ACTIVE_MONTHS"]
+        until = add_months(max(paid), months) if paid else None
+        if statuses & {"active", "trialing"} or (until and until > now):
+            status = "active"
+        elif statuses & {"past_due", "unpaid"}:
+            status = "past_due"
+        elif "paused" in statuses:
+            status = "lapsed"
+        elif statuses & {"canceled", "incomplete_expired"}:
+            status = "canceled"
+        else:
+            status = "lapsed" if until else "none"
+        year = 0.0
+        for sub in subs.get(email, []):
+            if sub["status"] in ("active", "trialing", "past_due", "unpaid"):
+                price = sub["items"]["data"][0]["price"]
+                times = 12 if price["recurring"]["interval"] == "month" else 1
+                year += tier_units(price["unit_amount"] * times, price["currency"])
+        for charge in one_offs.get(email, []):
+            if datetime.fromtimestamp(charge["created"], UTC) >= now - timedelta(days=365):
+                net = charge["amount"] - charge["amount_refunded"]
+                year += tier_units(net, charge["currency"])
+        people[email] = (status, tier_for(round(year)))
+    return people
+
+
+def test_after_the_import_the_overview_equals_what_the_stand_in_holds(app, sandbox, runner):
+    """Gross per month and currency, live recurring gifts, MRR and ARR, the people giving
+    monthly or yearly, churn, and members by status and tier: computed here straight from
+    the stand-in's objects."""
     from membership.dashboard.metrics import gift_totals, growth
     from membership.dashboard.metrics.periods import Period
     from membership.sandbox import foreign
+    from membership.sandbox.store import DAY
 
     app.config["STRIPE_ACCOUNT"] = "dedicated"
-    foreign.make(sandbox, donors=9)
+    began = sandbox.store.now
+    made = foreign.make(sandbox, donors=9)
+    sandbox.webhooks.hold()
+    stripe_api.client().v1.subscriptions.cancel(made["subscriptions"][2])  # churn, a month in
+    sandbox.advance(days=45)  # and a second renewal for the monthly gifts
+    sandbox.webhooks.drop()
     assert runner.invoke(args=["stripe", "import"]).exit_code == 0
     store = sandbox.store
     paid = [c for c in store.all("charge") if c["paid"]]
-    expected_money = {}
+    expected_money: dict[str, tuple[int, int]] = {}
+    expected_months: dict[tuple[str, str], int] = {}
     for charge in paid:
-        count, gross = expected_money.get(charge["currency"].upper(), (0, 0))
-        expected_money[charge["currency"].upper()] = (count + 1, gross + charge["amount"])
+        currency = charge["currency"].upper()
+        count, gross = expected_money.get(currency, (0, 0))
+        expected_money[currency] = (count + 1, gross + charge["amount"])
+        month = f"{datetime.fromtimestamp(charge['created'], UTC):%Y-%m}"
+        expected_months[month, currency] = (
+            expected_months.get((month, currency), 0) + charge["amount"]
+        )
     everything = Period(date(2000, 1, 1), date(2099, 12, 31))
     money = {t.currency: (t.count, t.gross.amount) for t in gift_totals.money_raised(everything)}
     assert money == expected_money
+    months = {(m.month, m.currency): m.gross.amount for m in gift_totals.monthly_gross(everything)}
+    assert months == expected_months and len(months) >= 2
 
     live = [s for s in store.all("subscription") if s["status"] in ("active", "trialing")]
     expected_mrr: dict[str, list[int]] = {}
@@ -265,6 +349,113 @@ def test_after_the_import_the_overview_equals_what_the_stand_in_holds(app, sandb
     }
     emails = {store.objects[s["customer"]]["email"].lower() for s in live}
     assert growth.active_recurring_members() == len(emails)
+
+    day = lambda moment: datetime.fromtimestamp(moment, UTC).date()  # noqa: E731
+    period = Period(day(began + 10 * DAY), day(store.now))
+    subs = store.all("subscription")
+    running = [
+        s
+        for s in subs
+        if s["start_date"] < period.start.timestamp()
+        and (s["canceled_at"] is None or s["canceled_at"] >= period.start.timestamp())
+    ]
+    ended = [
+        s
+        for s in subs
+        if s["canceled_at"]
+        and period.start.timestamp() <= s["canceled_at"] < period.end.timestamp()
+    ]
+    assert growth.churn(period) == growth.Churn(len(running), len(ended))
+    assert len(ended) == 1
+
+    people = expected_people(store, datetime.now(UTC))
+    members = {m.email: (m.status, m.tier) for m in rows(Member)}
+    assert members == people
+    assert {status for status, _ in people.values()} >= {"active", "canceled"}
+    assert len({tier for _, tier in people.values()}) >= 2
+
+
+def test_trialing_past_due_unpaid_and_paused_gifts_take_their_members_status(app, sandbox, runner):
+    """A trial is a live gift (active); failing payments (past_due, unpaid) put the member at
+    risk (past due); a trial that ended without a way to pay (paused) leaves them lapsed."""
+    app.config["STRIPE_ACCOUNT"] = "dedicated"
+    sandbox.webhooks.hold()
+    made = {}
+    for status in ("trialing", "unpaid", "paused", "active"):
+        trial = 14 if status in ("trialing", "paused") else 0
+        session = foreign("subscription", "Monthly", 800, trial_days=trial)
+        made[status] = sandbox.pay(session.id, email=f"{status}@example.org")["subscription"]
+    # The stand-in does not model how a subscription comes to be unpaid (the "mark as
+    # unpaid" dunning setting) or paused (a trial's end without a payment method): the
+    # previous tool's account holds them so, as Stripe would show them.
+    with sandbox.store.lock:
+        for status in ("unpaid", "paused"):
+            sandbox.store.objects[made[status]]["status"] = status
+    sandbox.webhooks.drop()
+
+    result = runner.invoke(args=["stripe", "import"])
+    assert result.exit_code == 0, result.output
+    recurring = {r.stripe_subscription_id: r for r in rows(RecurringDonation)}
+    assert {s: recurring[sub].status.value for s, sub in made.items()} == {
+        "trialing": "trialing",
+        "unpaid": "unpaid",
+        "paused": "paused",
+        "active": "active",
+    }
+    members = {m.email: m.status.value for m in rows(Member)}
+    assert members == {
+        "trialing@example.org": "active",
+        "unpaid@example.org": "past_due",
+        "paused@example.org": "lapsed",
+        "active@example.org": "active",
+    }
+    # A trial's invoice for nothing is no gift; the paying ones' first invoices are.
+    assert sorted(d.member.email for d in rows(Donation)) == [
+        "active@example.org",
+        "unpaid@example.org",
+    ]
+
+
+def test_webhooks_arriving_during_the_import_neither_double_a_gift_nor_undo_a_change(app, sandbox):
+    """The history's own events arrive while the import is half-way (each gift recorded by
+    both, once), and a cancellation made after the import read the subscriptions wins over
+    the earlier state the import then writes."""
+    import time
+
+    from membership import importer
+
+    app.config["STRIPE_ACCOUNT"] = "dedicated"
+    sandbox.webhooks.hold()
+    staying = sandbox.pay(foreign("subscription", "Monthly", 1000).id, email="a@example.org")
+    leaving = sandbox.pay(foreign("subscription", "Monthly", 700).id, email="b@example.org")
+    sandbox.pay(foreign("payment", "One-off gift", 2500).id, email="c@example.org")
+    happened: list[str] = []
+
+    def meanwhile(kind: str, _obj: Any, _tally: Any) -> None:
+        if kind == "one-off payments" and "delivered" not in happened:
+            happened.append("delivered")
+            sandbox.webhooks.release()  # every event of the history, now
+        if kind == "subscriptions" and "cancelled" not in happened:
+            happened.append("cancelled")
+            # After the page was read, by Stripe's clock (whole seconds), as a donor would.
+            sandbox.advance_to(max(sandbox.store.now, int(time.time())))
+            stripe_api.client().v1.subscriptions.cancel(leaving["subscription"])
+
+    importer.run(progress=meanwhile)
+    assert happened == ["delivered", "cancelled"]
+    gifts = rows(Donation)
+    charges = [c for c in sandbox.store.all("charge") if c["paid"]]
+    assert len(gifts) == len(charges) == 3
+    assert len({d.stripe_payment_intent_id for d in gifts}) == 3
+    recurring = {r.stripe_subscription_id: r for r in rows(RecurringDonation)}
+    assert recurring[leaving["subscription"]].status == SubscriptionStatus.CANCELED
+    assert recurring[staying["subscription"]].status == SubscriptionStatus.ACTIVE
+    members = {m.email: m.status.value for m in rows(Member)}
+    assert members == {
+        "a@example.org": "active",
+        "b@example.org": "canceled",
+        "c@example.org": "active",
+    }
 
 
 def test_the_import_reads_lists_only_a_page_of_a_hundred_at_a_time(app, sandbox):
@@ -287,3 +478,44 @@ def test_the_import_reads_lists_only_a_page_of_a_hundred_at_a_time(app, sandbox)
     objects = len(rows(Donation)) + len(rows(RecurringDonation))
     assert tally.paths["/v1/payment_intents"] == 3  # 250-odd intents: three pages
     assert tally.calls <= 2 + objects / 100 * 4
+
+
+def test_the_previous_tools_campaign_and_utm_keys_are_kept(app, sandbox, runner):
+    app.config["STRIPE_ACCOUNT"] = "dedicated"
+    sandbox.webhooks.hold()
+    tagged = {"utm_source": "newsletter", "utm_medium": "email", "utm_campaign": "spring"}
+    sub = sandbox.pay(
+        foreign("subscription", "Monthly", 900, metadata=tagged).id, email="s@example.org"
+    )
+    once = sandbox.pay(
+        foreign("payment", "Gift", 3000, metadata={"campaign": "year-end"}).id,
+        email="o@example.org",
+    )
+    sandbox.webhooks.drop()
+    assert runner.invoke(args=["stripe", "import"]).exit_code == 0
+    [recurring] = rows(RecurringDonation)
+    assert recurring.stripe_subscription_id == sub["subscription"]
+    assert (recurring.utm_source, recurring.utm_medium, recurring.utm_campaign) == (
+        "newsletter",
+        "email",
+        "spring",
+    )
+    gifts = {d.stripe_payment_intent_id: d for d in rows(Donation)}
+    one_off = gifts[once["payment_intent"]]
+    assert (one_off.utm_source, one_off.utm_campaign) == ("imported", "year-end")
+
+
+def test_progress_says_how_far_back_a_list_has_come_and_about_how_long_it_has_left():
+    """Lists carry no totals: the estimate is the share of the account's span of time read."""
+    from membership import importer
+
+    ticks = iter([100.0, 110.0, 120.0])
+    progress = importer.Progress(clock=lambda: next(ticks))
+    tally = importer.Tally(oldest=1_700_000_000)
+    newest = 1_700_000_000 + 400 * 86_400
+    first = progress.line("subscriptions", {"created": newest}, tally)
+    assert first.startswith("subscriptions: 1 read") and "left" not in first
+    progress.line("subscriptions", {"created": newest - 100 * 86_400}, tally)
+    # 20 s for 200 of 400 days: about 20 s more.
+    third = progress.line("subscriptions", {"created": newest - 200 * 86_400}, tally)
+    assert third == ("subscriptions: 3 read, 0/s, back to 2024-06-01, about 20 s left in this list")
