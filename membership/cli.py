@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import click
+import stripe
 from flask import Flask
 
 from membership.account.cli import member_cli
@@ -118,6 +119,12 @@ def stripe_import(since: Any, dry_run: bool, rate: float) -> None:
         tally = importer.run(since.replace(tzinfo=UTC) if since else None, dry_run, rate, progress)
     except importer.ImportStopped as exc:
         raise click.ClickException(str(exc)) from exc
+    except stripe.StripeError as exc:  # unreachable, a key without read access, a 5xx
+        reason = exc.user_message or exc.__class__.__name__
+        raise click.ClickException(
+            f"Stripe stopped the import ({reason}). What was read before is written: "
+            "run the import again to go on."
+        ) from exc
     if shows:
         click.echo(err=True)
     click.echo("Dry run: nothing was written." if dry_run else "Imported.")

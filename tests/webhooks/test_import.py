@@ -519,3 +519,17 @@ def test_progress_says_how_far_back_a_list_has_come_and_about_how_long_it_has_le
     # 20 s for 200 of 400 days: about 20 s more.
     third = progress.line("subscriptions", {"created": newest - 200 * 86_400}, tally)
     assert third == ("subscriptions: 3 read, 0/s, back to 2024-06-01, about 20 s left in this list")
+
+
+def test_a_stripe_that_cannot_be_reached_stops_the_run_with_a_clear_message(app, runner):
+    """A network error is no traceback: it says what happened and that a rerun goes on."""
+    app.extensions.pop("stripe_sandbox")
+    app.config.update(
+        STRIPE_SECRET_KEY="sk_test_unreachable_not_a_real_key",
+        STRIPE_API_BASE="http://127.0.0.1:1",
+        STRIPE_MAX_NETWORK_RETRIES=0,
+    )
+    result = runner.invoke(args=["stripe", "import"])
+    assert result.exit_code == 1
+    assert "Stripe stopped the import" in result.output and "run the import again" in result.output
+    assert "Traceback" not in result.output and rows(Donation) == []
