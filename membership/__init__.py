@@ -126,12 +126,18 @@ def register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
     from membership.money import Money
+    from membership.receipts import issuer
 
     def format_money(money: Money) -> str:
         return money.format(str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"]))
 
+    def format_money_whole(money: Money) -> str:
+        return money.format_whole(str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"]))
+
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["receipt_issuer"] = issuer  # account receipts and receipt emails
     app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["money_whole"] = format_money_whole  # suggested amounts: "$10"
 
 
 def register_blueprints(app: Flask) -> None:

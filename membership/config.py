@@ -144,6 +144,14 @@ class Config:
 
     PUBLICATION_NAME = os.environ.get("PUBLICATION_NAME", "The Independent Ledger")
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    # Who a receipt is from (receipts.py): the legal name (PUBLICATION_NAME when unset), its
+    # address (lines separated by ";"), tax id, and the tax sentence in each language (the
+    # English one stands in for an unset translation). Unset ones are left off the receipt.
+    ORG_NAME = os.environ.get("ORG_NAME") or None
+    ORG_ADDRESS = os.environ.get("ORG_ADDRESS") or None
+    ORG_TAX_ID = os.environ.get("ORG_TAX_ID") or None
+    RECEIPT_TAX_NOTE = os.environ.get("RECEIPT_TAX_NOTE") or None
+    RECEIPT_TAX_NOTE_RU = os.environ.get("RECEIPT_TAX_NOTE_RU") or None
 
     STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY") or None
     STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET") or None
@@ -292,6 +300,11 @@ class TestConfig(Config):
     STRIPE_API_BASE = None
     PUBLICATION_NAME = "The Test Gazette"
     BASE_URL = "http://localhost"
+    ORG_NAME = None
+    ORG_ADDRESS = None
+    ORG_TAX_ID = None
+    RECEIPT_TAX_NOTE = None
+    RECEIPT_TAX_NOTE_RU = None
     RATELIMIT_STORAGE_URI = "memory://"
     WTF_CSRF_ENABLED = False
     MAIL_SERVER = None

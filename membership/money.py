@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache, lru_cache
 
 from babel import Locale
-from babel.numbers import format_currency
+from babel.numbers import NumberPattern, format_currency, parse_pattern
 
 # Stripe's own minor-unit rules, which differ from ISO 4217 in places (ISK, HUF, TWD):
 # https://docs.stripe.com/currencies#zero-decimal and #three-decimal
@@ -57,6 +58,24 @@ def formatted(amount: int, currency: str, locale: str) -> str:
     return format_currency(major, currency, locale=parsed_locale(locale))
 
 
+@cache
+def whole_pattern(locale: str) -> NumberPattern:
+    """The locale's own currency pattern ("¤#,##0.00", "#,##0.00 ¤") without its decimals."""
+    pattern = copy.copy(parse_pattern(parsed_locale(locale).currency_formats["standard"]))
+    pattern.frac_prec = (0, 0)
+    return pattern
+
+
+@lru_cache(maxsize=4096)
+def formatted_whole(amount: int, currency: str, locale: str) -> str:
+    whole, rest = divmod(amount, 10 ** exponent(currency))
+    if rest:
+        return formatted(amount, currency, locale)
+    return whole_pattern(locale).apply(
+        Decimal(whole), parsed_locale(locale), currency=currency, currency_digits=False
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Money:
     """An exact amount in minor units (cents, pence, yen) of one currency."""
@@ -101,6 +120,10 @@ class Money:
     def format(self, locale: str = "en") -> str:
         """Locale-aware display, e.g. "$10.00", "¥1,000", "10,00 €" (ru)."""
         return formatted(self.amount, self.currency, locale)
+
+    def format_whole(self, locale: str = "en") -> str:
+        """As people write a round sum: "$10", "10 $" (ru); "$10.50" keeps its cents."""
+        return formatted_whole(self.amount, self.currency, locale)
 
     def __str__(self) -> str:
         return self.format("en")

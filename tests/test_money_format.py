@@ -33,3 +33,17 @@ def test_format_is_what_babel_says(amount, currency, locale):
     # Twice: the first answer is Babel's, the second the kept one.
     assert Money(amount, currency).format(locale) == expected
     assert Money(amount, currency).format(locale) == expected
+
+
+@pytest.mark.parametrize(
+    ("major", "currency", "locale", "text"),
+    [
+        ("10", "USD", "en", "$10"),
+        ("10.50", "USD", "en", "$10.50"),
+        ("10", "USD", "ru", "10\xa0$"),
+        ("10000", "JPY", "ru", "10\xa0000\xa0¥"),
+        ("1000", "EUR", "en", "€1,000"),
+    ],
+)
+def test_a_whole_amount_is_written_without_its_cents(major, currency, locale, text):
+    assert Money.from_major(major, currency).format_whole(locale) == text

@@ -28,6 +28,7 @@ from flask_limiter.errors import RateLimitExceeded
 from membership.account import services, tokens
 from membership.account.forms import ButtonForm, LinkRequestForm
 from membership.dashboard.audit.services import record
+from membership.donations import after_checkout
 from membership.extensions import db, limiter
 from membership.members.services import normalise_email
 from membership.models import DonationStatus, SubscriptionStatus
@@ -111,9 +112,12 @@ def donor_required(view: Callable[..., ResponseReturnValue]) -> Callable[..., Re
 
 @bp.get("/")
 def start() -> ResponseReturnValue:
+    """Ask for a sign-in link; just after giving, with the address given to Stripe filled in."""
     if tokens.current_donor() is not None:
         return redirect(url_for("account.home"))
-    return render_template("account/start.html", form=LinkRequestForm())
+    email = after_checkout.claimed_email()
+    form = LinkRequestForm(data={"email": email} if email else None)
+    return render_template("account/start.html", form=form)
 
 
 @bp.post("/")
@@ -124,6 +128,7 @@ def request_link() -> ResponseReturnValue:
     form = LinkRequestForm()
     if not form.validate():
         return render_template("account/start.html", form=form), 400
+    after_checkout.forget()  # the address is filled in once, for the link just asked for
     # Looking the address up, and mailing a member, would make a member's answer slower: a
     # timing oracle for who gives. Both wait until the answer has gone out.
     after_response(partial(services.request_link, form.email.data or ""))

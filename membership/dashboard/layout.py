@@ -59,6 +59,12 @@ def nav_urls() -> list[tuple[NavItem, str]]:
     return built[key]
 
 
+def status_text(value: str) -> str:
+    """A status as staff read it: Stripe's "canceled" in the British spelling the service's
+    own words use ("Cancelled"); the stored value, filters and links keep Stripe's."""
+    return "cancelled" if value == "canceled" else value
+
+
 @bp.context_processor
 def layout_context() -> dict[str, Any]:
-    return {"dashboard_nav": nav_links}
+    return {"dashboard_nav": nav_links, "status_text": status_text}

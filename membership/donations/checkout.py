@@ -94,8 +94,16 @@ class Gift:
         return fees.cover_fee(self.money)
 
 
-def start_checkout(gift: Gift, attribution: Mapping[str, Any], member: Member | None = None) -> str:
-    """Record the attempt, open (or reopen) its Checkout Session, and return the URL to send to."""
+@dataclass(frozen=True)
+class Started:
+    reference: str  # the attempt's: the browser keeps it for its sign-in (after_checkout.py)
+    url: str  # Stripe's hosted page, to send the reader to
+
+
+def start_checkout(
+    gift: Gift, attribution: Mapping[str, Any], member: Member | None = None
+) -> Started:
+    """Record the attempt, open (or reopen) its Checkout Session; say where to send the reader."""
     fee = gift.fee
     key = idempotency_key(gift.submission, gift.frequency, gift.money, fee.amount)
     attempt = db.session.scalar(
@@ -113,8 +121,9 @@ def start_checkout(gift: Gift, attribution: Mapping[str, Any], member: Member | 
         raise
     # One commit for the attempt and its session: the attempt is only flushed above.
     attempt.stripe_checkout_session_id = session_id
+    reference = attempt.reference
     db.session.commit()
-    return url
+    return Started(reference=reference, url=url)
 
 
 def new_attempt(

@@ -65,7 +65,13 @@ class DonationForm(FlaskForm):
         if choice == "other" or custom:
             field, text = self.custom_amount, custom
         else:
-            field, text = self.amount, choice
+            # A tile names its frequency ("month:10"; the banner and links send "10"): one of
+            # another frequency was ticked before the reader switched, unseen without
+            # JavaScript, so it is not taken as this gift's amount.
+            frequency, _, text = choice.rpartition(":")
+            field = self.amount
+            if frequency and frequency != self.frequency.data:
+                text = ""
         if not text:
             return self.refuse(field, _l("Choose an amount or enter your own."))
         try:

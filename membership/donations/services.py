@@ -125,7 +125,7 @@ def suggestion_table(campaign: Campaign | None) -> dict[str, dict[str, dict[str,
         for currency in currencies():
             found = suggestions(campaign, frequency, currency)
             table[frequency.value][currency] = {
-                "amounts": [[m.plain, m.format(locale)] for m in found.amounts],
+                "amounts": [[m.plain, m.format_whole(locale)] for m in found.amounts],
                 "default": found.default.plain,
             }
     return table

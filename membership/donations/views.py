@@ -14,7 +14,7 @@ from wtforms.fields.choices import SelectChoice
 
 from membership import errors, stripe_api
 from membership.cache import cached
-from membership.donations import captcha, checkout, fees, services
+from membership.donations import after_checkout, captcha, checkout, fees, services
 from membership.donations.forms import ATTRIBUTION_FIELDS, DonationForm
 from membership.extensions import db, limiter, unlimited
 from membership.models import Campaign, CheckoutAttempt, Frequency
@@ -97,14 +97,15 @@ def give_submit() -> ResponseReturnValue:
     )
     attribution = checkout.clean_attribution({f: getattr(form, f).data for f in ATTRIBUTION_FIELDS})
     try:
-        url = checkout.start_checkout(gift, attribution)
+        started = checkout.start_checkout(gift, attribution)
     except stripe_api.PaymentProviderError:
         current_app.logger.warning("checkout not started: payment provider error")
         message = gettext(
             "We could not reach our payment provider. Nothing was charged; please try again."
         )
         return render_form(form, error=message), 502
-    return redirect(url, code=303)
+    after_checkout.remember_start(started.reference)
+    return redirect(started.url, code=303)
 
 
 @bp.errorhandler(RateLimitExceeded)
@@ -127,7 +128,14 @@ def thanks() -> ResponseReturnValue:
         return render_template("donations/thanks_unknown.html"), 502
     if completed is None:
         abort(404)
-    return render_template("donations/thanks.html", completed=completed)
+    attempt = after_checkout.attempt_for(session_id)
+    if completed.paid and attempt is not None:
+        after_checkout.confirm_paid(attempt)
+    page = render_template(
+        "donations/thanks.html", completed=completed, back_url=after_checkout.way_back(attempt)
+    )
+    # The URL names the Checkout Session: the article it links back to must not learn it.
+    return page, {"Referrer-Policy": "same-origin"}
 
 
 @bp.get("/give/cancelled/<reference>")
@@ -200,7 +208,8 @@ def render_form(form: DonationForm, error: str | None = None) -> str:
         if form.currency.data in services.currencies()
         else current_app.config["DEFAULT_CURRENCY"]
     )
-    suggested = services.suggestions(campaign, frequency, currency)
+    # Every frequency's amounts: without JavaScript the page's CSS shows the chosen one's.
+    groups = {f: services.suggestions(campaign, f, currency) for f in Frequency}
     form.currency.choices = [SelectChoice(c, c) for c in services.currencies()]
     return render_template(
         "donations/give.html",
@@ -208,7 +217,7 @@ def render_form(form: DonationForm, error: str | None = None) -> str:
         copy=services.prompt_copy(campaign),
         frequency=frequency,
         currency=currency,
-        suggested=suggested,
+        groups=groups,
         all_suggestions=services.suggestion_table(campaign),
         error=error,
         cancelled=request.args.get("cancelled") == "1",

@@ -64,6 +64,27 @@ def test_the_account_page_shows_pause_and_cancellation_states(client, giver):
     assert "Ends on Dec 1, 2026" in client.get("/account/home").text
 
 
+def test_russian_dates_end_a_sentence_with_one_full_stop(client, giver):
+    """Babel's Russian dates end in a full stop (the year's abbreviation): no sentence adds
+    a second one after it."""
+    from babel.dates import format_date
+
+    from membership.extensions import db
+
+    next_charge = format_date(PERIOD_END, "medium", locale="ru")
+    assert next_charge.endswith(".")
+    page = client.get("/account/home?lang=ru").text
+    assert f"Следующее списание — {next_charge}</p>" in page
+    recurring = giver.recurring_donations[0]
+    recurring.paused_until = datetime(2027, 2, 1, tzinfo=UTC)
+    db.session.commit()
+    paused = format_date(recurring.paused_until, "medium", locale="ru")
+    for path in ("/account/home", f"/account/gifts/{recurring.id}"):
+        page = client.get(f"{path}?lang=ru").text
+        assert f"Приостановлено до {paused};" in page
+        assert f"{paused}." not in page and f"{next_charge}." not in page
+
+
 def test_amounts_follow_the_readers_language(client, giver):
     page = client.get("/account/home?lang=ru").text
     assert "25,00\xa0$" in page and "Возврат" in page

@@ -158,3 +158,26 @@ def test_search_by_part_of_a_name_reads_the_trigram_index(viewer_client, app, ba
         plan = "\n".join(row[0] for row in explained)
         assert "ix_member_display_name_trgm" in plan, plan
         assert "Seq Scan on member" not in plan, plan
+
+
+def test_members_pages_spell_cancelled_and_count_gifts_in_the_staff_language(app, admin_client):
+    """Stripe's "canceled" is shown as the service spells it; a member's gifts are counted
+    with the plural the number takes, in English and Russian (one, few, many)."""
+    from membership.models import MemberStatus, SubscriptionStatus
+    from tests.factories import make_recurring
+
+    member = make_member(created_at=T0, status=MemberStatus.CANCELED)
+    make_recurring(member, status=SubscriptionStatus.CANCELED, canceled_at=T0)
+    make_donation(member, amount=1000, paid_at=T0)
+    for amount in (100, 200, 300, 400, 500):
+        make_donation(member, amount=amount, currency="EUR", paid_at=T0)
+    listed_page = admin_client.get("/staff/members").get_data(as_text=True)
+    detail = f"/staff/members/{member.public_id}"
+    english = admin_client.get(detail).get_data(as_text=True)
+    russian = admin_client.get(f"{detail}?lang=ru").get_data(as_text=True)
+    assert ">cancelled</option>" in listed_page and "<td>cancelled</td>" in listed_page
+    assert 'value="canceled"' in listed_page  # the filter still asks for Stripe's value
+    assert "<dd>cancelled" in english and "<td>cancelled" in english
+    assert ">canceled<" not in listed_page + english
+    assert "€15.00 in 5 gifts; $10.00 in 1 gift</dd>" in english
+    assert "€15.00 в 5 пожертвованиях; $10.00 в 1 пожертвовании</dd>" in russian

@@ -295,3 +295,20 @@ def test_admins_get_an_export_link_for_the_period(admin_client, viewer_client):
     link = "/staff/exports/donations.csv?from=2026-01-01&amp;to=2026-03-31"
     assert link in admin_client.get("/staff/?from=2026-01-01&to=2026-03-31").get_data(as_text=True)
     assert "exports/donations.csv" not in viewer_client.get("/staff/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_overview_counts_read_as_english_in_any_staff_language(viewer_client, lang):
+    """One of a thing is singular ("1 GBP recurring gift past due", not "gifts"), and the
+    English-only overview keeps English plurals whatever the browser's language."""
+    make_recurring(amount=500, currency="GBP", status=SubscriptionStatus.PAST_DUE)
+    make_recurring(amount=900, currency="GBP", canceled_at=datetime.now(UTC) - timedelta(days=1))
+    make_checkout_attempt()
+    html = viewer_client.get(f"/staff/?lang={lang}").get_data(as_text=True)
+    assert "1 GBP recurring gift past due," in html
+    assert "<strong>1</strong> member with a live recurring gift (right now)." in html
+    assert "Churn: 1 recurring gift cancelled in the period, of" in html
+    assert "1 checkout started," in html
+    make_recurring(amount=700, currency="GBP", status=SubscriptionStatus.PAST_DUE)
+    html = viewer_client.get(f"/staff/?lang={lang}").get_data(as_text=True)
+    assert "2 GBP recurring gifts past due," in html

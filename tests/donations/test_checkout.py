@@ -136,7 +136,7 @@ def test_thank_you_page_reads_the_session_from_stripe_not_the_query(client, sand
     donations_before = db.session.scalar(sa.select(sa.func.count()).select_from(Donation))
     html = client.get(thanks_url + "&amount=999999&currency=USD").get_data(as_text=True)
     [lead] = re.findall(r'<p class="lead">(.*?)</p>', html)
-    assert lead == "You are now giving €10.00 every month to The Test Gazette."
+    assert lead == "You give €10.00 a month to The Test Gazette."
     assert "What happens next" in html
     after = db.session.scalar(sa.select(sa.func.count()).select_from(Donation))
     assert after == donations_before, "the thank-you page never writes payment truth"

@@ -173,7 +173,7 @@ def test_the_thanks_page_says_what_part_covered_the_fees(client, sandbox):
     location = give(client, amount="10", currency="USD", cover_fees="y").headers["Location"]
     thanks = pay(client, location).headers["Location"].replace("http://localhost", "")
     html = client.get(thanks).text
-    assert "Your gift of $10.61 to The Test Gazette has been received." in html
+    assert "You gave $10.61 to The Test Gazette." in html
     assert "Of which $0.61 covers the card fees" in html
 
 

@@ -31,7 +31,7 @@ def test_prompt_uses_the_running_campaigns_copy_and_ignores_ended_ones(client):
 def test_form_defaults_to_monthly_with_a_suggested_amount_and_says_per_month(client):
     html = client.get("/give").get_data(as_text=True)
     assert checked(html, "frequency") == ["month"]
-    assert checked(html, "amount") == ["10"]
+    assert checked(html, "amount") == ["month:10"]
     assert "per month" in html
     for label in ("One-off", "Monthly", "Annual", "Other amount", "Currency"):
         assert label in html
@@ -44,7 +44,7 @@ def test_query_string_prefills_frequency_currency_and_attribution(client):
     )
     html = client.get(url).get_data(as_text=True)
     assert checked(html, "frequency") == ["one_off"] and checked(html, "currency") == ["EUR"]
-    assert checked(html, "amount") == ["50"] and "€50.00" in html
+    assert checked(html, "amount") == ["one_off:50"] and "€50" in html and "€50.00" not in html
     assert 'value="https://news.example/a"' in html
     assert 'value="newsletter"' in html
     assert "javascript:" not in html and "Nope Bad" not in html
@@ -52,7 +52,7 @@ def test_query_string_prefills_frequency_currency_and_attribution(client):
 
 def test_zero_decimal_currency_suggests_yen_amounts(client):
     html = client.get("/give?currency=JPY&frequency=one_off").get_data(as_text=True)
-    assert "¥2,500" in html and checked(html, "amount") == ["2500"]
+    assert "¥2,500" in html and checked(html, "amount") == ["one_off:2500"]
 
 
 def test_an_unlisted_amount_in_the_query_goes_to_the_custom_field(client):

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from flask import Response, abort, current_app, render_template, request, stream_with_context
+from flask_babel import get_locale
+from flask_login import current_user
 
 from membership.dashboard import bp
 from membership.dashboard.members import exports, search, services
@@ -47,9 +49,10 @@ def members() -> tuple[str, int] | str:
 @bp.get("/members/<public_id>")
 @staff_required
 def member(public_id: str) -> str:
-    """One member; admins see their email and name, and that look is audit-logged."""
+    """One member; admins see their email and name (that look is audit-logged) and links to
+    the member's customer, subscriptions and payments at Stripe."""
     show_pii = can_see_pii()
-    found = services.member_detail(public_id, show_pii)
+    found = services.member_detail(public_id, show_pii, stripe_links=current_user.is_admin)
     if found is None:
         abort(404)
     return render_template(
@@ -59,6 +62,8 @@ def member(public_id: str) -> str:
         recurring=found.recurring,
         giving=found.giving,
         events=found.events,
+        customers=found.customers,
+        locale=get_locale(),
         mask_email=mask_email,
         mask_name=services.mask_name,
         money_of=lambda amount, currency: Money(amount, currency).format("en"),
