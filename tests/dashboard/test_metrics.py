@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from membership.dashboard.metrics import gift_totals, growth, rollups, top_sources
+from membership.dashboard.metrics import gift_totals, growth, headline, rollups, top_sources
 from membership.dashboard.metrics.periods import Period, PeriodError, parse_period
 from membership.models import (
     CheckoutState,
@@ -260,8 +260,64 @@ def test_overview_page_shows_the_period_figures_and_charts(viewer_client, gifts)
 
 
 def test_overview_defaults_to_the_last_twelve_months(viewer_client):
+    make_donation(paid_at=at(2020, 1, 1))  # long before the default period
     html = viewer_client.get("/staff/").get_data(as_text=True)
     assert "No gifts in this period." in html
+
+
+def test_headline_figures_come_first_with_mrr_converted(app, viewer_client):
+    app.config["MEMBER_TIER_RATES"] = {"JPY": 1.5}  # ¥1.5 to the cent
+    make_recurring(amount=1000)
+    make_recurring(amount=750, currency="JPY")  # 500 cents
+    make_recurring(amount=12000, interval=Interval.YEAR)  # $10 a month
+    make_recurring(amount=500, status=SubscriptionStatus.PAST_DUE)
+    make_donation(amount=2500, paid_at=datetime.now(UTC))
+    html = viewer_client.get("/staff/").get_data(as_text=True)
+    strip = html.index('class="stats"')
+    assert strip < html.index("<svg") and strip < html.index("<table")
+    cards = html[strip : html.index("</ul>", strip)]
+    assert "Monthly recurring revenue" in cards and "≈ $25</p>" in cards
+    assert "ARR ≈ $300" in cards and "$20 · ¥750" in cards  # exact, per currency
+    assert "/staff/members?frequency=month" in cards and "/staff/members?status=past_due" in cards
+    assert "This month so far" in cards and "on the same days of" in cards
+    assert "Failing payments" in cards and "need attention" not in cards  # one: "needs"
+
+
+def test_month_so_far_against_the_same_days_of_last_month(app):
+    for amount, paid in [
+        (100000, at(2026, 12, 2)),
+        (24000, at(2026, 12, 9, 18)),
+        (9000, at(2026, 12, 9, 12)),  # ¥9,000: $60 at the rate below
+        (100000, at(2026, 11, 1)),
+        (10700, at(2026, 11, 10, 23, 59, 59)),
+        (50000, at(2026, 11, 11)),  # after the same days
+        (70000, at(2026, 10, 31, 23, 59, 59)),  # before them
+    ]:
+        make_donation(amount=amount, paid_at=paid, currency="JPY" if amount == 9000 else "USD")
+    so_far = headline.month_so_far(date(2026, 12, 10), "USD", {"JPY": 150})
+    assert so_far.this == [Money(124000, "USD"), Money(9000, "JPY")]
+    assert (so_far.this_total, so_far.last_total) == (Money(124100, "USD"), Money(110700, "USD"))
+    assert so_far.change == 12 and so_far.last_month_name == "November"
+    # The 31st of March compares with the whole of February, and nothing against nothing.
+    empty = headline.month_so_far(date(2026, 3, 31), "USD", {})
+    assert (empty.change, empty.last_month_name) == (None, "February")
+
+
+def test_an_empty_overview_says_what_to_do_first(admin_client):
+    html = admin_client.get("/staff/").get_data(as_text=True)
+    for step in ("Create a campaign", "Connect Stripe", "Paste the banner"):
+        assert f"<h3>{step}</h3>" in html
+    assert "/staff/campaigns/new" in html and "/embed.js" in html and "/demo/article" in html
+    assert "<svg" not in html and "<table" not in html and 'class="stats"' not in html
+
+
+def test_the_current_month_is_marked_partial(viewer_client):
+    now = datetime.now(UTC)
+    make_donation(paid_at=now)
+    html = viewer_client.get("/staff/").get_data(as_text=True)
+    assert f"<td>{now:%Y-%m} (so far)</td>" in html and ">so far</text>" in html
+    past = viewer_client.get("/staff/?from=2020-01-01&to=2020-12-31").get_data(as_text=True)
+    assert "(so far)" not in past and ">so far</text>" not in past
 
 
 @pytest.mark.parametrize(
@@ -292,6 +348,7 @@ def test_chart_labels_are_escaped():
 
 
 def test_admins_get_an_export_link_for_the_period(admin_client, viewer_client):
+    make_donation(paid_at=at(2026, 2, 1))
     link = "/staff/exports/donations.csv?from=2026-01-01&amp;to=2026-03-31"
     assert link in admin_client.get("/staff/?from=2026-01-01&to=2026-03-31").get_data(as_text=True)
     assert "exports/donations.csv" not in viewer_client.get("/staff/").get_data(as_text=True)

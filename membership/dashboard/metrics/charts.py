@@ -23,8 +23,10 @@ def grouped_bars(
     categories: Sequence[str],
     series: Sequence[Series],
     label: Callable[[int], str] = str,
+    partial: str | None = None,
 ) -> Markup:
-    """Bars per category, one per series side by side, each with a hover title and label."""
+    """Bars per category, one per series side by side, each with a hover title and label;
+    the `partial` category (the month under way) is labelled "so far"."""
     peak = max((v for s in series for v in s.values), default=0) or 1
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(len(categories), 1)
@@ -41,7 +43,8 @@ def grouped_bars(
         for j, one in enumerate(series):
             value = one.values[i] if i < len(one.values) else 0
             height = plot_h * value / peak
-            text = f"{category} {one.name}: {label(value)}"
+            so_far = " (so far)" if category == partial else ""
+            text = f"{category}{so_far} {one.name}: {label(value)}"
             parts.append(
                 f'<rect x="{x0 + j * bar_w:.1f}" y="{TOP + plot_h - height:.1f}" '
                 f'width="{bar_w:.1f}" height="{height:.1f}" fill="{PALETTE[j % len(PALETTE)]}">'
@@ -52,6 +55,11 @@ def grouped_bars(
                 f'<text x="{LEFT + (i + 0.5) * slot:.1f}" y="{HEIGHT - BOTTOM + 16}" '
                 f'font-size="11" text-anchor="middle">{escape(short_month(category))}</text>'
             )
+            if category == partial:
+                parts.append(
+                    f'<text x="{LEFT + (i + 0.5) * slot:.1f}" y="{HEIGHT - BOTTOM + 30}" '
+                    'font-size="11" text-anchor="middle">so far</text>'
+                )
     parts.append(legend(series))
     parts.append(
         f'<text x="{WIDTH - RIGHT}" y="14" font-size="11" text-anchor="end">'
