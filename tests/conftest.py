@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,19 +94,27 @@ def migrate(database: Database) -> None:
         db.engine.dispose()
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
-    """A migrated database for the whole session, one per backend."""
-    if request.param == "sqlite":
+@contextmanager
+def migrated_database(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    if backend == "sqlite":
         path = tmp_path_factory.mktemp("sqlite") / "test.db"
         database = Database("sqlite", f"sqlite:///{path}")
         migrate(database)
         yield database
         return
     database, admin, schema = fresh_postgres_schema("test")
-    migrate(database)
-    yield database
-    drop_postgres_schema(admin, schema)
+    try:
+        migrate(database)
+        yield database
+    finally:
+        drop_postgres_schema(admin, schema)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """A migrated database for the whole session, one per backend."""
+    with migrated_database(request.param, tmp_path_factory) as found:
+        yield found
 
 
 def empty_tables() -> None:

@@ -20,7 +20,7 @@ from werkzeug.serving import make_server
 
 from membership import create_app
 from membership.extensions import db
-from tests.conftest import Database, self_signed_certificate
+from tests.conftest import BACKENDS, Database, migrated_database, self_signed_certificate
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
@@ -140,6 +140,17 @@ class LiveServer:
     def settled(self) -> None:
         """Once the last request, and what it left for after its response, is done."""
         self.requests.settled()
+
+
+@pytest.fixture(scope="session", params=BACKENDS[-1:])
+def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """Browser tests run once, on the production database: PostgreSQL when TEST_DATABASE_URL
+    is set, else SQLite. They check what a reader and staff see in Chromium (layout, axe,
+    scripts, the page policy, the flows through the stand-in's checkout); what those flows
+    write is tested on both databases by the rest of the suite. Run on both, they took four
+    of the suite's ten minutes and caught nothing the other half did not."""
+    with migrated_database(request.param, tmp_path_factory) as found:
+        yield found
 
 
 @pytest.fixture
